@@ -1,0 +1,75 @@
+package gatepass
+
+import (
+	"errors"
+	"fmt"
+)
+
+// Error codes shared by every layer. The HTTP layer maps each to a status in one table.
+const (
+	ECONFLICT       = "conflict"
+	EFORBIDDEN      = "forbidden"
+	EINTERNAL       = "internal"
+	EINVALID        = "invalid"
+	ENOTFOUND       = "not_found"
+	ETOOMANY        = "too_many_requests"
+	EUNAUTHORIZED   = "unauthorized"
+	EUNAVAILABLE    = "unavailable"
+	EUNSUPPORTED    = "unsupported"
+	EINVALIDSCOPE   = "invalid_scope"
+	EINVALIDTOKEN   = "invalid_token"
+	EINVALIDREQUEST = EINVALID
+)
+
+// Error is an error a caller may see. Message is safe to show to a client: it never
+// holds a token, a password or internal detail. Errors without a code are internal.
+type Error struct {
+	Code    string
+	Message string
+}
+
+// Error implements the error interface.
+func (e *Error) Error() string {
+	return fmt.Sprintf("gatepass error: code=%s message=%s", e.Code, e.Message)
+}
+
+// Errorf returns an *Error with code and a formatted message.
+func Errorf(code, format string, args ...any) *Error {
+	return &Error{Code: code, Message: fmt.Sprintf(format, args...)}
+}
+
+// ErrorCode returns the code of the first *Error in err's chain, EINTERNAL for any
+// other error, and "" for nil.
+func ErrorCode(err error) string {
+	var e *Error
+	if err == nil {
+		return ""
+	} else if errors.As(err, &e) {
+		return e.Code
+	}
+	return EINTERNAL
+}
+
+// ErrorMessage returns the client-safe message of err, or a generic one for
+// internal errors.
+func ErrorMessage(err error) string {
+	var e *Error
+	if err == nil {
+		return ""
+	} else if errors.As(err, &e) {
+		return e.Message
+	}
+	return "internal error"
+}
+
+// Errors returned by the token service. Each carries a code and a message that is
+// safe for clients. Sign-in failures deliberately share one message so that an
+// unknown user, a wrong password and a disabled account look alike.
+var (
+	ErrInvalidCredentials = &Error{Code: EUNAUTHORIZED, Message: "invalid username or password"}
+	ErrInvalidGrant       = &Error{Code: EUNAUTHORIZED,
+		Message: "refresh token is invalid, expired or revoked"}
+	ErrInvalidScope = &Error{Code: EINVALIDSCOPE, Message: "requested scope is not allowed"}
+	ErrInvalidToken = &Error{Code: EINVALIDTOKEN,
+		Message: "access token is invalid or expired"}
+)

@@ -1,0 +1,3 @@
+module github.com/gatepass/gatepass
+
+go 1.26.8

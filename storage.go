@@ -1,0 +1,134 @@
+package gatepass
+
+import (
+	"context"
+	"time"
+)
+
+// Store is the storage contract every engine (SQLite, PostgreSQL) implements.
+//
+// The rules of rotation and reuse detection live once, in package auth, and run inside
+// a Store transaction; the engine's job is to make that transaction atomic and to
+// serialise rotations of one session. Keeping the rules out of the engines means both
+// engines enforce exactly the same policy.
+type Store interface {
+	// Update runs fn in one read-write transaction and commits it if fn returns nil.
+	// A process killed at any instant leaves either all of fn's writes or none.
+	// Returns EUNAVAILABLE when the database cannot be reached.
+	Update(ctx context.Context, fn func(Tx) error) error
+
+	// View runs fn in a read-only transaction.
+	View(ctx context.Context, fn func(Tx) error) error
+
+	// Ping reports whether the database answers; used by readiness checks.
+	Ping(ctx context.Context) error
+
+	// Close releases the database.
+	Close() error
+}
+
+// Tx is the set of operations available inside a Store transaction. Every method
+// takes the context first. Not-found lookups return ENOTFOUND.
+type Tx interface {
+	// CreateUser inserts u and sets its ID. Returns ECONFLICT if the name is taken.
+	CreateUser(ctx context.Context, u *User) error
+	// FindUserByID returns ENOTFOUND if there is no such user.
+	FindUserByID(ctx context.Context, id int64) (*User, error)
+	// FindUserByName returns ENOTFOUND if there is no such user.
+	FindUserByName(ctx context.Context, name string) (*User, error)
+	// FindUsers lists users ordered by name.
+	FindUsers(ctx context.Context, filter UserFilter) ([]*User, error)
+	// UpdateUser applies the non-nil fields of upd. Returns ENOTFOUND.
+	UpdateUser(ctx context.Context, id int64, upd UserUpdate) error
+
+	// CreateSession inserts s. Returns ECONFLICT if the ID exists.
+	CreateSession(ctx context.Context, s *Session) error
+	// FindSessionByID returns ENOTFOUND if there is no such session.
+	FindSessionByID(ctx context.Context, id string) (*Session, error)
+	// LockSession is FindSessionByID that also holds a write lock on the session
+	// until the transaction ends, so rotations of one family run one at a time.
+	LockSession(ctx context.Context, id string) (*Session, error)
+	// FindSessions lists sessions, newest first.
+	FindSessions(ctx context.Context, filter SessionFilter) ([]*Session, error)
+	// UpdateSession applies the non-nil fields of upd. Returns ENOTFOUND.
+	UpdateSession(ctx context.Context, id string, upd SessionUpdate) error
+	// RevokeSessions revokes every not yet revoked session of a user, except the one
+	// named by except (if any), and returns how many it revoked.
+	RevokeSessions(ctx context.Context, userID int64, except string, at time.Time,
+		reason string) (int, error)
+
+	// CreateRefreshToken inserts t. Returns ECONFLICT if the hash exists.
+	CreateRefreshToken(ctx context.Context, t *RefreshToken) error
+	// FindRefreshToken looks a token up by the SHA-256 hash of its value.
+	FindRefreshToken(ctx context.Context, hash []byte) (*RefreshToken, error)
+	// MarkRefreshTokenUsed sets UsedAt on an unused token. Returns ECONFLICT if the
+	// token was already used, so a token can never be rotated twice.
+	MarkRefreshTokenUsed(ctx context.Context, hash []byte, at time.Time) error
+
+	// CreateKey inserts k. Returns ECONFLICT if the ID exists.
+	CreateKey(ctx context.Context, k *SigningKey) error
+	// FindKeys returns every stored signing key, oldest first.
+	FindKeys(ctx context.Context) ([]*SigningKey, error)
+	// RetireKeys sets RetiredAt on every current key.
+	RetireKeys(ctx context.Context, at time.Time) error
+
+	// CreateSecret stores a named server secret. Returns ECONFLICT if it exists.
+	CreateSecret(ctx context.Context, name string, value []byte) error
+	// FindSecret returns a named server secret, or ENOTFOUND.
+	FindSecret(ctx context.Context, name string) ([]byte, error)
+
+	// Prune deletes rows that can no longer matter and reports how many. Refresh
+	// tokens of deleted sessions go with them.
+	Prune(ctx context.Context, filter PruneFilter) (PruneResult, error)
+}
+
+// UserFilter selects users. Nil fields match everything.
+type UserFilter struct {
+	Name   *string
+	Offset int
+	Limit  int // 0 means no limit
+}
+
+// UserUpdate lists the fields of a user to change; nil fields are left alone.
+type UserUpdate struct {
+	Email        *string
+	PasswordHash *string
+	Disabled     *bool
+	UpdatedAt    time.Time
+}
+
+// SessionFilter selects sessions. Nil fields match everything.
+type SessionFilter struct {
+	UserID *int64
+
+	// ActiveAt, when set, keeps only sessions neither revoked nor expired at that time.
+	ActiveAt *time.Time
+}
+
+// SessionUpdate lists the fields of a session to change; nil fields are left alone.
+type SessionUpdate struct {
+	LastUsedAt   *time.Time
+	RevokedAt    *time.Time
+	RevokeReason *string
+}
+
+// PruneFilter says which rows Prune deletes.
+type PruneFilter struct {
+	// ExpiredBefore: refresh tokens and sessions that expired before it.
+	ExpiredBefore time.Time
+	// RevokedBefore: sessions (and their refresh tokens) revoked before it.
+	RevokedBefore time.Time
+	// KeysRetiredBefore: retired signing keys retired before it.
+	KeysRetiredBefore time.Time
+
+	// Limit caps the rows deleted per table in one call, so a large backlog is
+	// removed in short transactions that never stall requests. 0 means no cap.
+	Limit int
+}
+
+// PruneResult counts the rows Prune deleted.
+type PruneResult struct {
+	Sessions      int
+	RefreshTokens int
+	Keys          int
+}
