@@ -1,6 +1,7 @@
 package gatepass
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"strings"
@@ -62,10 +63,15 @@ func (a Audience) MarshalJSON() ([]byte, error) {
 	return json.Marshal([]string(a))
 }
 
-// UnmarshalJSON accepts a string or an array of strings.
+// UnmarshalJSON accepts a string or an array of strings. It looks at the first
+// byte to decode only once: this runs on every token verification.
 func (a *Audience) UnmarshalJSON(data []byte) error {
-	var one string
-	if err := json.Unmarshal(data, &one); err == nil {
+	data = bytes.TrimLeft(data, " \t\r\n")
+	if len(data) > 0 && data[0] == '"' {
+		var one string
+		if err := json.Unmarshal(data, &one); err != nil {
+			return err
+		}
 		*a = Audience{one}
 		return nil
 	}

@@ -4,7 +4,10 @@
 // library, so every other package can depend on it.
 package gatepass
 
-import "time"
+import (
+	"strings"
+	"time"
+)
 
 // Version is the release of gatepass, reported by "gatepass version".
 // It is overridden at build time with -ldflags "-X github.com/gatepass/gatepass.Version=...".
@@ -101,4 +104,9 @@ type SigningKey struct {
 // Current reports whether the key still signs new tokens.
 func (k *SigningKey) Current() bool {
 	return k.RetiredAt.IsZero()
+}
+
+// Scopes returns the session's space-separated scope as a list.
+func (s *Session) Scopes() []string {
+	return strings.Fields(s.Scope)
 }

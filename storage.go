@@ -28,7 +28,9 @@ type Store interface {
 }
 
 // Tx is the set of operations available inside a Store transaction. Every method
-// takes the context first. Not-found lookups return ENOTFOUND.
+// takes the context first. Not-found lookups return ENOTFOUND. After a method
+// returns any other error, fn must return it: on some engines the transaction is
+// aborted by then. Times passed in must not be zero unless a field says so.
 type Tx interface {
 	// CreateUser inserts u and sets its ID. Returns ECONFLICT if the name is taken.
 	CreateUser(ctx context.Context, u *User) error
@@ -41,7 +43,8 @@ type Tx interface {
 	// UpdateUser applies the non-nil fields of upd. Returns ENOTFOUND.
 	UpdateUser(ctx context.Context, id int64, upd UserUpdate) error
 
-	// CreateSession inserts s. Returns ECONFLICT if the ID exists.
+	// CreateSession inserts s. Returns ECONFLICT if the ID exists and ENOTFOUND if
+	// the user does not.
 	CreateSession(ctx context.Context, s *Session) error
 	// FindSessionByID returns ENOTFOUND if there is no such session.
 	FindSessionByID(ctx context.Context, id string) (*Session, error)
@@ -57,7 +60,9 @@ type Tx interface {
 	RevokeSessions(ctx context.Context, userID int64, except string, at time.Time,
 		reason string) (int, error)
 
-	// CreateRefreshToken inserts t. Returns ECONFLICT if the hash exists.
+	// CreateRefreshToken inserts t. Returns ECONFLICT if the hash exists or the
+	// session already has a token of that generation (a fork of the family), and
+	// ENOTFOUND if the session does not exist.
 	CreateRefreshToken(ctx context.Context, t *RefreshToken) error
 	// FindRefreshToken looks a token up by the SHA-256 hash of its value.
 	FindRefreshToken(ctx context.Context, hash []byte) (*RefreshToken, error)
@@ -94,14 +99,17 @@ type UserUpdate struct {
 	Email        *string
 	PasswordHash *string
 	Disabled     *bool
-	UpdatedAt    time.Time
+
+	// UpdatedAt is written when not zero.
+	UpdatedAt time.Time
 }
 
 // SessionFilter selects sessions. Nil fields match everything.
 type SessionFilter struct {
 	UserID *int64
 
-	// ActiveAt, when set, keeps only sessions neither revoked nor expired at that time.
+	// ActiveAt, when set, keeps only the sessions s with s.Active(*ActiveAt): never
+	// revoked, and not expired at that time.
 	ActiveAt *time.Time
 }
 
@@ -123,12 +131,15 @@ type PruneFilter struct {
 
 	// Limit caps the rows deleted per table in one call, so a large backlog is
 	// removed in short transactions that never stall requests. 0 means no cap.
+	// The tokens of a deleted session go with it and are not capped.
 	Limit int
 }
 
 // PruneResult counts the rows Prune deleted.
 type PruneResult struct {
-	Sessions      int
+	Sessions int
+
+	// RefreshTokens includes the tokens deleted with their sessions.
 	RefreshTokens int
 	Keys          int
 }
