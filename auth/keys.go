@@ -1,0 +1,257 @@
+package auth
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"time"
+
+	"github.com/gatepass/gatepass"
+	"github.com/gatepass/gatepass/token"
+)
+
+// keyring is an immutable snapshot of the signing keys, replaced as a whole when the
+// keys change so that request paths never take a lock.
+type keyring struct {
+	signer   *token.Signer
+	kid      string
+	verifier *token.Verifier
+	jwks     []byte
+}
+
+// KeyInfo describes a stored signing key without its private half.
+type KeyInfo struct {
+	ID        string
+	Algorithm string
+	CreatedAt time.Time
+
+	// RetiredAt is zero for the current key.
+	RetiredAt time.Time
+
+	// PublishedUntil is when a retired key leaves the JWKS: the moment the last
+	// token it signed has expired. Zero for the current key.
+	PublishedUntil time.Time
+}
+
+// ensureSigningKey creates the first signing key, of the configured algorithm,
+// when the store has no current key.
+func (s *Service) ensureSigningKey(ctx context.Context) error {
+	return s.store.Update(ctx, func(tx gatepass.Tx) error {
+		keys, err := tx.FindKeys(ctx)
+		if err != nil {
+			return err
+		}
+
+		for _, k := range keys {
+			if k.Current() {
+				return nil
+			}
+		}
+		return s.rotateKeysTx(ctx, tx)
+	})
+}
+
+// EnsureAlgorithm rotates to a key of the configured algorithm when the current key
+// uses another one; the old key stays published until its tokens expire. The server
+// calls it at start, so changing --alg takes effect without a manual rotation, while
+// admin commands run with default flags never switch the algorithm.
+func (s *Service) EnsureAlgorithm(ctx context.Context) error {
+	var created *gatepass.SigningKey
+	err := s.store.Update(ctx, func(tx gatepass.Tx) error {
+		keys, err := tx.FindKeys(ctx)
+		if err != nil {
+			return err
+		}
+
+		for _, k := range keys {
+			if k.Current() && k.Algorithm == s.cfg.Algorithm {
+				return nil
+			}
+		}
+		created, err = s.createKeyTx(ctx, tx)
+		return err
+	})
+	if err != nil || created == nil {
+		return err
+	}
+
+	s.Logger.Info("signing algorithm changed, key rotated", attrKeyID, created.ID,
+		"alg", created.Algorithm)
+	return s.ReloadKeys(ctx)
+}
+
+// RotateKeys makes a new key of the configured algorithm the current one. The old
+// key stops signing at once but stays in the JWKS until every token it signed has
+// expired. Other instances pick the new key up at their next key reload.
+func (s *Service) RotateKeys(ctx context.Context) (*KeyInfo, error) {
+	var created *gatepass.SigningKey
+	err := s.store.Update(ctx, func(tx gatepass.Tx) error {
+		k, err := s.createKeyTx(ctx, tx)
+		created = k
+		return err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("rotate keys: %w", err)
+	}
+
+	s.Logger.Info("signing key rotated", attrKeyID, created.ID, "alg", created.Algorithm)
+	if err := s.ReloadKeys(ctx); err != nil {
+		return nil, err
+	}
+	info := s.keyInfo(created)
+	return &info, nil
+}
+
+func (s *Service) rotateKeysTx(ctx context.Context, tx gatepass.Tx) error {
+	k, err := s.createKeyTx(ctx, tx)
+	if err == nil {
+		s.Logger.Info("signing key created", attrKeyID, k.ID, "alg", k.Algorithm)
+	}
+	return err
+}
+
+// createKeyTx retires the current keys and stores a new current one.
+func (s *Service) createKeyTx(ctx context.Context, tx gatepass.Tx) (*gatepass.SigningKey, error) {
+	key, err := token.GenerateKey(s.cfg.Algorithm, s.Rand)
+	if err != nil {
+		return nil, fmt.Errorf("generate key: %w", err)
+	}
+	private, err := key.MarshalPrivate()
+	if err != nil {
+		return nil, fmt.Errorf("marshal key: %w", err)
+	}
+
+	now := s.now()
+	if err := tx.RetireKeys(ctx, now); err != nil {
+		return nil, err
+	}
+	k := &gatepass.SigningKey{
+		ID:        key.ID,
+		Algorithm: key.Algorithm,
+		Private:   private,
+		CreatedAt: now,
+	}
+	return k, tx.CreateKey(ctx, k)
+}
+
+// FindKeys lists the stored signing keys, oldest first.
+func (s *Service) FindKeys(ctx context.Context) ([]KeyInfo, error) {
+	var keys []*gatepass.SigningKey
+	err := s.store.View(ctx, func(tx gatepass.Tx) error {
+		var err error
+		keys, err = tx.FindKeys(ctx)
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+
+	infos := make([]KeyInfo, 0, len(keys))
+	for _, k := range keys {
+		infos = append(infos, s.keyInfo(k))
+	}
+	return infos, nil
+}
+
+func (s *Service) keyInfo(k *gatepass.SigningKey) KeyInfo {
+	info := KeyInfo{ID: k.ID, Algorithm: k.Algorithm, CreatedAt: k.CreatedAt,
+		RetiredAt: k.RetiredAt}
+	if !k.Current() {
+		info.PublishedUntil = s.publishedUntil(k)
+	}
+	return info
+}
+
+// publishedUntil is when a retired key can no longer have signed a valid token.
+func (s *Service) publishedUntil(k *gatepass.SigningKey) time.Time {
+	return k.RetiredAt.Add(s.cfg.AccessTTL + s.cfg.Leeway)
+}
+
+// ReloadKeys reads the keys from the store and swaps in a new signer, verifier and
+// JWKS. The server calls it periodically so a rotation made by another process or
+// instance is picked up.
+func (s *Service) ReloadKeys(ctx context.Context) error {
+	var stored []*gatepass.SigningKey
+	err := s.store.View(ctx, func(tx gatepass.Tx) error {
+		var err error
+		stored, err = tx.FindKeys(ctx)
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("load keys: %w", err)
+	}
+
+	ring, err := s.buildKeyring(stored)
+	if err != nil {
+		return err
+	}
+	s.keys.Store(ring)
+	return nil
+}
+
+// buildKeyring turns stored keys into a keyring: the current key signs, and it and
+// every retired key whose tokens may still be alive verify and are published.
+func (s *Service) buildKeyring(stored []*gatepass.SigningKey) (*keyring, error) {
+	now := s.now()
+	ring := &keyring{}
+	var verifying []*token.Key
+	var algs []string
+
+	for _, sk := range stored {
+		if !sk.Current() && !now.Before(s.publishedUntil(sk)) {
+			continue
+		}
+		key, err := token.ParseKey(sk.ID, sk.Algorithm, sk.Private)
+		if err != nil {
+			return nil, fmt.Errorf("parse key %s: %w", sk.ID, err)
+		}
+		verifying = append(verifying, key)
+		if !slices.Contains(algs, sk.Algorithm) {
+			algs = append(algs, sk.Algorithm)
+		}
+
+		if sk.Current() {
+			signer, err := token.NewSigner(key)
+			if err != nil {
+				return nil, fmt.Errorf("signer for key %s: %w", sk.ID, err)
+			}
+			ring.signer, ring.kid = signer, sk.ID
+		}
+	}
+	if ring.signer == nil {
+		return nil, fmt.Errorf("no current signing key in the store")
+	}
+
+	verifier, err := token.NewVerifier(token.VerifierConfig{
+		Keys:       verifying,
+		Algorithms: algs,
+		Issuer:     s.cfg.Issuer,
+		Audience:   s.cfg.Audience,
+		Leeway:     s.cfg.Leeway,
+		Now:        func() time.Time { return s.Now() },
+	})
+	if err != nil {
+		return nil, fmt.Errorf("build verifier: %w", err)
+	}
+	ring.verifier = verifier
+
+	jwks, err := token.MarshalJWKS(verifying)
+	if err != nil {
+		return nil, fmt.Errorf("marshal jwks: %w", err)
+	}
+	ring.jwks = jwks
+	return ring, nil
+}
+
+// JWKS returns the published JSON Web Key Set: the public halves of the current key
+// and of retired keys whose tokens may still be valid. Shared HS256 secrets are
+// never published, so the set is empty when signing with HS256.
+func (s *Service) JWKS() []byte {
+	return s.keys.Load().jwks
+}
+
+// VerifyAccessToken checks an access token locally, without a database call, and
+// returns its claims. Errors are token.ErrXxx sentinels with code EINVALIDTOKEN.
+func (s *Service) VerifyAccessToken(tok string) (*gatepass.Claims, error) {
+	return s.keys.Load().verifier.Verify(tok)
+}

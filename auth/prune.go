@@ -1,0 +1,74 @@
+package auth
+
+import (
+	"context"
+	"time"
+
+	"github.com/gatepass/gatepass"
+)
+
+// pruneBatch is how many rows per table one prune transaction deletes at most, so a
+// large backlog never holds the write lock for long.
+const pruneBatch = 5000
+
+// Prune deletes expired refresh tokens and sessions, sessions revoked longer ago
+// than the retention, and retired keys no token can still need. It works in short
+// batches until nothing is left.
+func (s *Service) Prune(ctx context.Context) (gatepass.PruneResult, error) {
+	now := s.now()
+	filter := gatepass.PruneFilter{
+		ExpiredBefore:     now.Add(-s.cfg.Leeway),
+		RevokedBefore:     now.Add(-s.cfg.RevokedRetention),
+		KeysRetiredBefore: now.Add(-s.cfg.AccessTTL - s.cfg.Leeway),
+		Limit:             pruneBatch,
+	}
+
+	var total gatepass.PruneResult
+	for {
+		var r gatepass.PruneResult
+		err := s.store.Update(ctx, func(tx gatepass.Tx) error {
+			var err error
+			r, err = tx.Prune(ctx, filter)
+			return err
+		})
+		if err != nil {
+			return total, err
+		}
+
+		total.Sessions += r.Sessions
+		total.RefreshTokens += r.RefreshTokens
+		total.Keys += r.Keys
+		if r.Sessions < pruneBatch && r.RefreshTokens < pruneBatch && r.Keys < pruneBatch {
+			break
+		}
+	}
+
+	s.Logger.Info("pruned", "sessions", total.Sessions, "refresh_tokens",
+		total.RefreshTokens, "keys", total.Keys)
+	return total, nil
+}
+
+// Run does the service's background work until ctx ends: it prunes every
+// pruneEvery and reloads the signing keys every reloadEvery, so a key rotated by
+// another process is in use here within reloadEvery.
+func (s *Service) Run(ctx context.Context, pruneEvery, reloadEvery time.Duration) {
+	prune := time.NewTicker(pruneEvery)
+	defer prune.Stop()
+	reload := time.NewTicker(reloadEvery)
+	defer reload.Stop()
+
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-prune.C:
+			if _, err := s.Prune(ctx); err != nil && ctx.Err() == nil {
+				s.Logger.Error("prune failed", attrError, err)
+			}
+		case <-reload.C:
+			if err := s.ReloadKeys(ctx); err != nil && ctx.Err() == nil {
+				s.Logger.Error("key reload failed", attrError, err)
+			}
+		}
+	}
+}

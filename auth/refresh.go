@@ -1,0 +1,213 @@
+package auth
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	"github.com/gatepass/gatepass"
+)
+
+// RefreshRequest trades a refresh token for a new pair.
+type RefreshRequest struct {
+	RefreshToken string
+
+	// Scope optionally narrows the new access token's scope (RFC 6749 section 6);
+	// the session keeps its own scope.
+	Scope  string
+	Client Client
+}
+
+// rotation is the outcome of the rotation transaction.
+type rotation struct {
+	user    *gatepass.User
+	session *gatepass.Session
+	scope   string
+	refresh string
+	expires time.Time
+
+	// replayed is set when a rotated token came back inside the reuse interval.
+	replayed bool
+	// reused is set when a rotated token came back after the interval: the session
+	// was revoked and the caller gets ErrInvalidGrant.
+	reused bool
+}
+
+// errRefreshRejected ends the rotation transaction without writes.
+var errRefreshRejected = errors.New("refresh rejected")
+
+// Refresh rotates a refresh token (RFC 9700 section 4.14.2). The presented token is
+// marked used and its successor issued, with a fresh refresh lifetime bounded by the
+// session's absolute end. A used token presented again inside the reuse interval
+// gets the session's current token back; after the interval it is treated as theft:
+// the whole session is revoked. All of it happens in one transaction.
+func (s *Service) Refresh(ctx context.Context, req RefreshRequest) (*TokenPair, error) {
+	if !wellFormedRefreshToken(req.RefreshToken) {
+		return nil, gatepass.ErrInvalidGrant
+	}
+
+	var r *rotation
+	err := s.store.Update(ctx, func(tx gatepass.Tx) error {
+		var err error
+		r, err = s.rotateTx(ctx, tx, req)
+		return err
+	})
+	if errors.Is(err, errRefreshRejected) {
+		return nil, gatepass.ErrInvalidGrant
+	} else if err != nil {
+		return nil, err
+	}
+
+	if r.reused {
+		s.Logger.Warn("refresh token reuse detected, session revoked",
+			attrSessionID, r.session.ID, attrUserID, r.session.UserID,
+			attrClientIP, req.Client.IPAddress, attrUserAgent, req.Client.UserAgent)
+		return nil, gatepass.ErrInvalidGrant
+	} else if r.replayed {
+		s.Logger.Info("rotated refresh token replayed inside reuse interval",
+			attrSessionID, r.session.ID, attrUserID, r.session.UserID)
+	} else {
+		s.Logger.Info("refresh token rotated", attrSessionID, r.session.ID,
+			attrUserID, r.session.UserID)
+	}
+	return s.pair(r.user, r.session, r.scope, r.refresh, r.expires, s.now())
+}
+
+// rotateTx is the rotation transaction. It returns errRefreshRejected (and writes
+// nothing) for tokens that are unknown, expired, or belong to a dead session.
+func (s *Service) rotateTx(ctx context.Context, tx gatepass.Tx,
+	req RefreshRequest) (*rotation, error) {
+	now := s.now()
+	rt, sess, u, err := s.findRefreshable(ctx, tx, req.RefreshToken, now)
+	if err != nil {
+		return nil, err
+	}
+
+	// RFC 6749 section 6: a refresh token works only for the client it was issued
+	// to. Public clients cannot prove who they are, but one that names another
+	// client is refused without touching the token.
+	if req.Client.ID != "" && req.Client.ID != sess.ClientID {
+		s.Logger.Info("refresh rejected", attrReason, "client_mismatch",
+			attrSessionID, sess.ID)
+		return nil, errRefreshRejected
+	}
+
+	r := &rotation{user: u, session: sess, scope: sess.Scope}
+	if req.Scope != "" {
+		if r.scope, err = narrowScope(req.Scope, sess.Scopes()); err != nil {
+			return nil, err
+		}
+	}
+
+	switch {
+	case rt.UsedAt.IsZero():
+		r.refresh, r.expires, err = s.rotateOnce(ctx, tx, rt, sess, req.RefreshToken, now)
+	case now.Sub(rt.UsedAt) <= s.cfg.ReuseInterval:
+		r.replayed = true
+		r.refresh, r.expires, err = s.currentToken(ctx, tx, req.RefreshToken)
+	default:
+		r.reused = true
+		err = s.revokeTx(ctx, tx, sess.ID, gatepass.RevokeReuse, now)
+	}
+	if err != nil {
+		return nil, err
+	}
+
+	lastUsed := now
+	if !r.reused {
+		err = tx.UpdateSession(ctx, sess.ID, gatepass.SessionUpdate{LastUsedAt: &lastUsed})
+	}
+	return r, err
+}
+
+// findRefreshable loads a refresh token with its session (locked) and user, and
+// rejects it unless all three are alive.
+func (s *Service) findRefreshable(ctx context.Context, tx gatepass.Tx, tok string,
+	now time.Time) (*gatepass.RefreshToken, *gatepass.Session, *gatepass.User, error) {
+	rt, err := tx.FindRefreshToken(ctx, hashRefreshToken(tok))
+	if gatepass.ErrorCode(err) == gatepass.ENOTFOUND {
+		s.Logger.Debug("refresh rejected", attrReason, "unknown_token")
+		return nil, nil, nil, errRefreshRejected
+	} else if err != nil {
+		return nil, nil, nil, err
+	}
+
+	sess, err := tx.LockSession(ctx, rt.SessionID)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	// Read the token again under the session lock: a rotation that committed while
+	// this one waited for the lock must be seen, so the replay path is taken.
+	if rt, err = tx.FindRefreshToken(ctx, rt.Hash); err != nil {
+		return nil, nil, nil, err
+	}
+	u, err := tx.FindUserByID(ctx, sess.UserID)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+
+	reason := ""
+	switch {
+	case !sess.RevokedAt.IsZero():
+		reason = "session_revoked"
+	case !now.Before(sess.ExpiresAt):
+		reason = "session_expired"
+	case !now.Before(rt.ExpiresAt):
+		reason = "token_expired"
+	case u.Disabled:
+		reason = "user_disabled"
+	}
+	if reason != "" {
+		s.Logger.Info("refresh rejected", attrReason, reason, attrSessionID, sess.ID,
+			attrUserID, sess.UserID)
+		return nil, nil, nil, errRefreshRejected
+	}
+	return rt, sess, u, nil
+}
+
+// rotateOnce marks rt used and stores its derived successor.
+func (s *Service) rotateOnce(ctx context.Context, tx gatepass.Tx, rt *gatepass.RefreshToken,
+	sess *gatepass.Session, tok string, now time.Time) (string, time.Time, error) {
+	if err := tx.MarkRefreshTokenUsed(ctx, rt.Hash, now); err != nil {
+		return "", time.Time{}, err
+	}
+
+	next := successor(s.refreshSecret, tok)
+	succ := &gatepass.RefreshToken{
+		Hash:       hashRefreshToken(next),
+		SessionID:  sess.ID,
+		Generation: rt.Generation + 1,
+		CreatedAt:  now,
+		ExpiresAt:  minTime(now.Add(s.cfg.RefreshTTL), sess.ExpiresAt),
+	}
+	if err := tx.CreateRefreshToken(ctx, succ); err != nil {
+		return "", time.Time{}, err
+	}
+	return next, succ.ExpiresAt, nil
+}
+
+// currentToken follows a replayed token's successors to the session's current,
+// unused token, so every racing client converges on one chain instead of forking it.
+func (s *Service) currentToken(ctx context.Context, tx gatepass.Tx,
+	tok string) (string, time.Time, error) {
+	for range maxReplayWalk {
+		tok = successor(s.refreshSecret, tok)
+		rt, err := tx.FindRefreshToken(ctx, hashRefreshToken(tok))
+		if gatepass.ErrorCode(err) == gatepass.ENOTFOUND {
+			return "", time.Time{}, errRefreshRejected
+		} else if err != nil {
+			return "", time.Time{}, err
+		}
+		if rt.UsedAt.IsZero() {
+			return tok, rt.ExpiresAt, nil
+		}
+	}
+	return "", time.Time{}, errRefreshRejected
+}
+
+func minTime(a, b time.Time) time.Time {
+	if a.Before(b) {
+		return a
+	}
+	return b
+}

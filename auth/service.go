@@ -1,0 +1,127 @@
+// Package auth implements the token service: sign-in, refresh-token rotation with
+// reuse detection, revocation, introspection and key management. It knows nothing of
+// HTTP or SQL: it talks to storage only through gatepass.Store.
+package auth
+
+import (
+	"context"
+	"crypto/rand"
+	"fmt"
+	"io"
+	"log/slog"
+	"sync/atomic"
+	"time"
+
+	"github.com/gatepass/gatepass"
+	"github.com/gatepass/gatepass/password"
+)
+
+// Log attribute keys, fixed so that log queries keep working.
+const (
+	attrUserID    = "user_id"
+	attrSessionID = "session_id"
+	attrClientIP  = "client_ip"
+	attrUserAgent = "user_agent"
+	attrKeyID     = "kid"
+	attrReason    = "reason"
+	attrError     = "error"
+)
+
+// Service is the token service. Set the optional exported fields before Open.
+type Service struct {
+	store  gatepass.Store
+	hasher *password.Hasher
+	cfg    Config
+
+	// Logger receives sign-in, refresh, reuse and revocation events. It never
+	// receives a token, a password or key material.
+	Logger *slog.Logger
+
+	// Now is the clock; tests replace it.
+	Now func() time.Time
+
+	// Rand is the source of refresh tokens, session ids and token ids.
+	Rand io.Reader
+
+	keys          atomic.Pointer[keyring]
+	refreshSecret []byte
+}
+
+// NewService returns a service over store that hashes passwords with hasher.
+func NewService(store gatepass.Store, hasher *password.Hasher, cfg Config) *Service {
+	return &Service{
+		store:  store,
+		hasher: hasher,
+		cfg:    cfg,
+		Logger: slog.Default().With("component", "auth"),
+		Now:    time.Now,
+		Rand:   rand.Reader,
+	}
+}
+
+// Config returns the service's configuration.
+func (s *Service) Config() Config {
+	return s.cfg
+}
+
+// Open validates the configuration, creates the signing key and the refresh-token
+// secret on first start, and loads the keys.
+func (s *Service) Open(ctx context.Context) error {
+	if err := s.cfg.Validate(); err != nil {
+		return err
+	}
+
+	secret, err := s.ensureSecret(ctx, refreshSecretName, 32)
+	if err != nil {
+		return fmt.Errorf("refresh secret: %w", err)
+	}
+	s.refreshSecret = secret
+
+	if err := s.ensureSigningKey(ctx); err != nil {
+		return fmt.Errorf("signing key: %w", err)
+	}
+	return s.ReloadKeys(ctx)
+}
+
+// Ready reports whether the store answers.
+func (s *Service) Ready(ctx context.Context) error {
+	return s.store.Ping(ctx)
+}
+
+// now returns the current time from the injected clock, in UTC and truncated to the
+// microsecond precision both storage engines keep, so stored and computed times agree.
+func (s *Service) now() time.Time {
+	return s.Now().UTC().Truncate(time.Microsecond)
+}
+
+// ensureSecret returns the named server secret, creating it with n random bytes if
+// it does not exist yet. Two instances starting at once agree on one value.
+func (s *Service) ensureSecret(ctx context.Context, name string, n int) ([]byte, error) {
+	var value []byte
+	err := s.store.Update(ctx, func(tx gatepass.Tx) error {
+		v, err := tx.FindSecret(ctx, name)
+		if err == nil {
+			value = v
+			return nil
+		} else if gatepass.ErrorCode(err) != gatepass.ENOTFOUND {
+			return err
+		}
+
+		v = make([]byte, n)
+		if _, err := io.ReadFull(s.Rand, v); err != nil {
+			return fmt.Errorf("read random: %w", err)
+		}
+		value = v
+		return tx.CreateSecret(ctx, name, v)
+	})
+	return value, err
+}
+
+// randomString returns n random bytes encoded as unpadded base64url.
+func (s *Service) randomString(n int) (string, error) {
+	b := make([]byte, n)
+	if _, err := io.ReadFull(s.Rand, b); err != nil {
+		return "", fmt.Errorf("read random: %w", err)
+	}
+	return encoding.EncodeToString(b), nil
+}
