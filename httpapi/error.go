@@ -1,0 +1,166 @@
+package httpapi
+
+import (
+	"encoding/json"
+	"net/http"
+	"strings"
+
+	"github.com/gatepass/gatepass"
+)
+
+// Error codes that only the HTTP layer produces. They share the table below with
+// the gatepass codes, so every error response is decided in one place.
+const (
+	codeInvalidClient        = "invalid_client"
+	codeUnsupportedGrantType = "unsupported_grant_type"
+	codeUnsupportedMediaType = "unsupported_media_type"
+	codeBodyTooLarge         = "body_too_large"
+	codeMissingToken         = "missing_token"
+)
+
+// statusClientClosedRequest is recorded, in nginx's convention, when the client went
+// away before the answer was ready. Nobody receives it; it keeps the access log
+// honest.
+const statusClientClosedRequest = 499
+
+// retryAfter is the Retry-After value, in seconds, sent with 429 responses.
+//
+// TODO(ratelimit): gatepass.Error carries no delay, so every 429 advises the same
+// wait; let the rate limiter say how long its window has left.
+const retryAfter = "60"
+
+// errorKind is how one error code is answered: the HTTP status and the "error"
+// member of the body (RFC 6749 section 5.2, RFC 6750 section 3.1).
+type errorKind struct {
+	status int
+	name   string
+}
+
+// errorKinds maps error codes to responses. A code missing here is internal.
+//
+// EUNAUTHORIZED comes only from sign-in and refresh, where RFC 6749 section 5.2 calls
+// wrong credentials and dead refresh tokens invalid_grant, status 400.
+var errorKinds = map[string]errorKind{
+	gatepass.EINVALID:        {http.StatusBadRequest, "invalid_request"},
+	gatepass.EUNAUTHORIZED:   {http.StatusBadRequest, "invalid_grant"},
+	gatepass.EINVALIDSCOPE:   {http.StatusBadRequest, "invalid_scope"},
+	gatepass.EUNSUPPORTED:    {http.StatusBadRequest, "invalid_request"},
+	gatepass.EINVALIDTOKEN:   {http.StatusUnauthorized, "invalid_token"},
+	gatepass.EFORBIDDEN:      {http.StatusForbidden, "access_denied"},
+	gatepass.ENOTFOUND:       {http.StatusNotFound, "not_found"},
+	gatepass.ECONFLICT:       {http.StatusConflict, "conflict"},
+	gatepass.ETOOMANY:        {http.StatusTooManyRequests, "too_many_requests"},
+	gatepass.EUNAVAILABLE:    {http.StatusServiceUnavailable, "temporarily_unavailable"},
+	codeInvalidClient:        {http.StatusUnauthorized, "invalid_client"},
+	codeUnsupportedGrantType: {http.StatusBadRequest, "unsupported_grant_type"},
+	codeUnsupportedMediaType: {http.StatusUnsupportedMediaType, "invalid_request"},
+	codeBodyTooLarge:         {http.StatusRequestEntityTooLarge, "invalid_request"},
+	codeMissingToken:         {http.StatusUnauthorized, "unauthorized"},
+}
+
+// internalError is the answer to anything without a known code. Its description is
+// always generic: an unknown code says nothing about what its message may hold.
+var internalError = errorKind{http.StatusInternalServerError, "server_error"}
+
+// errorResponse is the body of every error response.
+type errorResponse struct {
+	Error       string `json:"error"`
+	Description string `json:"error_description,omitempty"`
+}
+
+// writeError answers a request with err. Only the client-safe message of a
+// gatepass.Error reaches the client; anything else is logged in full and answered
+// with a generic message.
+func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
+	// A client that went away is not a server failure, and nobody reads the answer.
+	if r.Context().Err() != nil {
+		s.Logger.Debug("request canceled", attrRoute, r.Pattern, attrError, err)
+		w.WriteHeader(statusClientClosedRequest)
+		return
+	}
+
+	code := gatepass.ErrorCode(err)
+	kind, ok := errorKinds[code]
+	body := errorResponse{Error: kind.name, Description: gatepass.ErrorMessage(err)}
+	if !ok {
+		s.Logger.Error("internal error", attrMethod, r.Method, attrRoute, r.Pattern,
+			attrError, err)
+		kind = internalError
+		body = errorResponse{Error: kind.name, Description: "internal error"}
+	}
+
+	h := w.Header()
+	switch code {
+	case codeInvalidClient:
+		h.Set("WWW-Authenticate", `Basic realm="gatepass"`)
+	case codeMissingToken:
+		h.Set("WWW-Authenticate", `Bearer realm="gatepass"`)
+	case gatepass.EINVALIDTOKEN:
+		h.Set("WWW-Authenticate", `Bearer realm="gatepass", error="invalid_token", `+
+			`error_description="`+headerSafe(body.Description)+`"`)
+	case gatepass.ETOOMANY:
+		h.Set("Retry-After", retryAfter)
+	}
+	h.Set("Cache-Control", "no-store")
+	writeJSON(w, kind.status, body)
+}
+
+// headerSafe keeps only the characters RFC 6750 section 3 allows in a quoted
+// error_description, so a message can never break the header.
+func headerSafe(s string) string {
+	return strings.Map(func(c rune) rune {
+		if c < 0x20 || c > 0x7e || c == '"' || c == '\\' {
+			return -1
+		}
+		return c
+	}, s)
+}
+
+// writeJSON writes v as the JSON body of a response with the given status.
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	b, err := json.Marshal(v)
+	if err != nil {
+		// Only the package's own response types get here, and they always encode.
+		status, b = http.StatusInternalServerError, []byte(`{"error":"server_error"}`)
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	w.Write(append(b, '\n'))
+}
+
+// handleNotFound answers every request no route matches: 405 with Allow when the
+// path exists under other methods, 404 otherwise. Registering this catch-all stops
+// ServeMux from answering 405 itself, so it is done here, with a JSON body.
+func (s *Server) handleNotFound(w http.ResponseWriter, r *http.Request) {
+	allowed := s.allowedMethods(r)
+	if len(allowed) == 0 {
+		writeNotFound(w)
+		return
+	}
+	w.Header().Set("Allow", strings.Join(allowed, ", "))
+	writeJSON(w, http.StatusMethodNotAllowed, errorResponse{Error: "method_not_allowed"})
+}
+
+// writeNotFound answers 404 for a path that serves nothing.
+func writeNotFound(w http.ResponseWriter) {
+	writeJSON(w, http.StatusNotFound, errorResponse{Error: "not_found"})
+}
+
+// probedMethods are the methods handleNotFound tries when it builds an Allow header.
+var probedMethods = []string{
+	http.MethodGet, http.MethodHead, http.MethodPost, http.MethodPut,
+	http.MethodPatch, http.MethodDelete, http.MethodOptions,
+}
+
+// allowedMethods lists the methods under which some route other than the
+// catch-all matches r's path.
+func (s *Server) allowedMethods(r *http.Request) []string {
+	var allowed []string
+	for _, m := range probedMethods {
+		probe := &http.Request{Method: m, URL: r.URL, Host: r.Host}
+		if _, pattern := s.mux.Handler(probe); pattern != "" && pattern != "/" {
+			allowed = append(allowed, m)
+		}
+	}
+	return allowed
+}

@@ -1,0 +1,138 @@
+package httpapi
+
+import (
+	"fmt"
+	"log/slog"
+	"net/http"
+	"runtime/debug"
+	"time"
+
+	"github.com/gatepass/gatepass"
+)
+
+// errMissingToken answers a request to a protected endpoint that carries no token.
+// RFC 6750 section 3.1 says such a challenge carries no error code.
+var errMissingToken = gatepass.Errorf(codeMissingToken, "a bearer access token is required")
+
+// statusRecorder remembers the status a handler sent, for the access log.
+type statusRecorder struct {
+	http.ResponseWriter
+	status int
+}
+
+// WriteHeader records the first final status and passes it on.
+func (rec *statusRecorder) WriteHeader(code int) {
+	if rec.status == 0 && code >= 200 {
+		rec.status = code
+	}
+	rec.ResponseWriter.WriteHeader(code)
+}
+
+// Write passes b on; a body without a status means 200.
+func (rec *statusRecorder) Write(b []byte) (int, error) {
+	if rec.status == 0 {
+		rec.status = http.StatusOK
+	}
+	return rec.ResponseWriter.Write(b)
+}
+
+// Unwrap lets http.ResponseController reach the connection's own writer.
+func (rec *statusRecorder) Unwrap() http.ResponseWriter {
+	return rec.ResponseWriter
+}
+
+// logRequests writes one access record per request at Debug. It records the route
+// pattern, never the path or query, which may carry identifiers or credentials,
+// and no header.
+func (s *Server) logRequests(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		start := time.Now()
+		rec := &statusRecorder{ResponseWriter: w}
+		next.ServeHTTP(rec, r)
+
+		if rec.status == 0 {
+			rec.status = http.StatusOK
+		}
+		s.Logger.LogAttrs(r.Context(), slog.LevelDebug, "request",
+			slog.String(attrMethod, r.Method),
+			slog.String(attrRoute, r.Pattern),
+			slog.Int(attrStatus, rec.status),
+			slog.Duration(attrDuration, time.Since(start)),
+			slog.String(attrClientIP, clientIP(r)))
+	})
+}
+
+// recoverPanics turns a panic into a logged error and a generic 500. It expects to
+// run inside logRequests: when the handler had already started its answer, the
+// connection is cut instead, so a client never takes a truncated body as whole.
+func (s *Server) recoverPanics(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		defer func() {
+			v := recover()
+			if v == nil {
+				return
+			} else if v == http.ErrAbortHandler {
+				panic(v)
+			}
+
+			s.Logger.Error("panic serving request", attrMethod, r.Method,
+				attrRoute, r.Pattern, attrPanic, fmt.Sprint(v),
+				attrStack, string(debug.Stack()))
+			if rec, ok := w.(*statusRecorder); ok && rec.status != 0 {
+				panic(http.ErrAbortHandler)
+			}
+			// Whatever the handler set, a 500 must not be cached.
+			w.Header().Set("Cache-Control", "no-store")
+			writeJSON(w, http.StatusInternalServerError,
+				errorResponse{Error: internalError.name, Description: "internal error"})
+		}()
+		next.ServeHTTP(w, r)
+	})
+}
+
+// securityHeaders sets headers that cost nothing and keep a browser from sniffing,
+// framing or leaking the referrer of any response.
+func securityHeaders(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		h := w.Header()
+		h.Set("X-Content-Type-Options", "nosniff")
+		h.Set("Referrer-Policy", "no-referrer")
+		h.Set("X-Frame-Options", "DENY")
+		next.ServeHTTP(w, r)
+	})
+}
+
+// requireBearer admits only requests with a valid access token in the
+// Authorization header (RFC 6750 section 2.1) and puts its claims in the request
+// context. The token is verified locally, without a database call.
+func (s *Server) requireBearer(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		tok, ok := bearerToken(r)
+		if !ok {
+			s.writeError(w, r, errMissingToken)
+			return
+		}
+
+		claims, err := s.svc.VerifyAccessToken(tok)
+		if err != nil {
+			s.rejectToken(w, r, err, gatepass.ErrorMessage(err))
+			return
+		}
+
+		ctx := gatepass.NewContextWithClaims(r.Context(), claims)
+		next.ServeHTTP(w, r.WithContext(ctx))
+	})
+}
+
+// rejectToken logs a refused access token and answers 401 invalid_token. An error
+// without the invalid-token code is answered with the generic message, so nothing
+// unexpected reaches the client.
+func (s *Server) rejectToken(w http.ResponseWriter, r *http.Request, err error,
+	reason string) {
+	if gatepass.ErrorCode(err) != gatepass.EINVALIDTOKEN {
+		err = gatepass.ErrInvalidToken
+	}
+	s.Logger.Warn("access token rejected", attrReason, reason,
+		attrRoute, r.Pattern, attrClientIP, clientIP(r), attrUserAgent, r.UserAgent())
+	s.writeError(w, r, err)
+}
