@@ -1,0 +1,128 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/gatepass/gatepass/auth"
+	"github.com/gatepass/gatepass/httpapi"
+)
+
+// serveConfig holds the flags only "serve" has.
+type serveConfig struct {
+	demo                bool
+	introspectionSecret string
+	maxBody             int64
+	pruneInterval       time.Duration
+	keyReloadInterval   time.Duration
+	shutdownTimeout     time.Duration
+}
+
+func (m *Main) serve(ctx context.Context, args []string) error {
+	var c config
+	var sc serveConfig
+	fs := m.newFlagSet("serve", &c)
+	fs.BoolVar(&sc.demo, "demo", false, "create a demo user and print how to sign in")
+	fs.StringVar(&sc.introspectionSecret, "introspection-secret", "",
+		"secret resource servers present to POST /oauth/introspect (off when empty)")
+	fs.Int64Var(&sc.maxBody, "max-body", 64<<10, "largest request body in bytes")
+	fs.DurationVar(&sc.pruneInterval, "prune-interval", 10*time.Minute,
+		"how often expired sessions and tokens are deleted")
+	fs.DurationVar(&sc.keyReloadInterval, "key-reload-interval", time.Minute,
+		"how often signing keys are re-read, so a rotation elsewhere is picked up")
+	fs.DurationVar(&sc.shutdownTimeout, "shutdown-timeout", 15*time.Second,
+		"how long in-flight requests may take to finish on shutdown")
+	if err := m.parse(fs, args); err != nil {
+		return err
+	} else if fs.NArg() > 0 {
+		return fmt.Errorf("%w: serve takes no arguments", errUsage)
+	}
+	c.finish()
+
+	log, err := m.logger(&c)
+	if err != nil {
+		return err
+	}
+	return m.runServer(ctx, &c, &sc, log)
+}
+
+// runServer serves until ctx ends, then lets in-flight requests finish and closes
+// the database.
+func (m *Main) runServer(ctx context.Context, c *config, sc *serveConfig,
+	log *slog.Logger) error {
+	svc, store, err := m.openService(ctx, c, log)
+	if err != nil {
+		return err
+	}
+	defer store.Close()
+	if err := svc.EnsureAlgorithm(ctx); err != nil {
+		return fmt.Errorf("signing key: %w", err)
+	}
+
+	if sc.demo {
+		if err := m.createDemoUser(ctx, svc, c); err != nil {
+			return err
+		}
+	}
+
+	ln, err := net.Listen("tcp", c.addr)
+	if err != nil {
+		return fmt.Errorf("listen: %w", err)
+	}
+	srv := m.httpServer(svc, sc, log)
+
+	bg, stopBackground := context.WithCancel(context.WithoutCancel(ctx))
+	defer stopBackground()
+	go svc.Run(bg, sc.pruneInterval, sc.keyReloadInterval)
+
+	log.Info("listening", "addr", ln.Addr().String(), "issuer", c.auth.Issuer,
+		"alg", c.auth.Algorithm, "db", c.db)
+	if m.OnListen != nil {
+		m.OnListen(ln.Addr().String())
+	}
+	return serveUntilDone(ctx, srv, ln, sc.shutdownTimeout, log)
+}
+
+func (m *Main) httpServer(svc *auth.Service, sc *serveConfig, log *slog.Logger) *http.Server {
+	api := httpapi.NewServer(svc)
+	api.Logger = log.With("component", "http")
+	api.MaxBodyBytes = sc.maxBody
+	api.IntrospectionSecret = sc.introspectionSecret
+	if sc.introspectionSecret == "" {
+		log.Info("token introspection disabled: no --introspection-secret")
+	}
+
+	srv := httpapi.NewHTTPServer("", api.Handler())
+	srv.ErrorLog = slog.NewLogLogger(log.With("component", "http").Handler(), slog.LevelWarn)
+	return srv
+}
+
+// serveUntilDone runs srv on ln until ctx ends, then shuts it down gracefully.
+func serveUntilDone(ctx context.Context, srv *http.Server, ln net.Listener,
+	timeout time.Duration, log *slog.Logger) error {
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+
+	select {
+	case err := <-errc:
+		return fmt.Errorf("serve: %w", err)
+	case <-ctx.Done():
+	}
+
+	log.Info("shutting down")
+	shutdownCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), timeout)
+	defer cancel()
+	if err := srv.Shutdown(shutdownCtx); err != nil {
+		return fmt.Errorf("shutdown: %w", err)
+	}
+	if err := <-errc; !errors.Is(err, http.ErrServerClosed) {
+		return fmt.Errorf("serve: %w", err)
+	}
+	log.Info("stopped")
+	return nil
+}
