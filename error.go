@@ -7,18 +7,17 @@ import (
 
 // Error codes shared by every layer. The HTTP layer maps each to a status in one table.
 const (
-	ECONFLICT       = "conflict"
-	EFORBIDDEN      = "forbidden"
-	EINTERNAL       = "internal"
-	EINVALID        = "invalid"
-	ENOTFOUND       = "not_found"
-	ETOOMANY        = "too_many_requests"
-	EUNAUTHORIZED   = "unauthorized"
-	EUNAVAILABLE    = "unavailable"
-	EUNSUPPORTED    = "unsupported"
-	EINVALIDSCOPE   = "invalid_scope"
-	EINVALIDTOKEN   = "invalid_token"
-	EINVALIDREQUEST = EINVALID
+	ECONFLICT     = "conflict"
+	EFORBIDDEN    = "forbidden"
+	EINTERNAL     = "internal"
+	EINVALID      = "invalid"
+	ENOTFOUND     = "not_found"
+	ETOOMANY      = "too_many_requests"
+	EUNAUTHORIZED = "unauthorized"
+	EUNAVAILABLE  = "unavailable"
+	EUNSUPPORTED  = "unsupported"
+	EINVALIDSCOPE = "invalid_scope"
+	EINVALIDTOKEN = "invalid_token"
 )
 
 // Error is an error a caller may see. Message is safe to show to a client: it never
@@ -26,6 +25,10 @@ const (
 type Error struct {
 	Code    string
 	Message string
+
+	// Fields, when set, names each input field at fault with a message a form can
+	// show beside it, such as {"password": "password is too common"}.
+	Fields map[string]string
 }
 
 // Error implements the error interface.
@@ -36,6 +39,12 @@ func (e *Error) Error() string {
 // Errorf returns an *Error with code and a formatted message.
 func Errorf(code, format string, args ...any) *Error {
 	return &Error{Code: code, Message: fmt.Sprintf(format, args...)}
+}
+
+// FieldError returns an EINVALID error about one input field.
+func FieldError(field, format string, args ...any) *Error {
+	msg := fmt.Sprintf(format, args...)
+	return &Error{Code: EINVALID, Message: msg, Fields: map[string]string{field: msg}}
 }
 
 // ErrorCode returns the code of the first *Error in err's chain, EINTERNAL for any

@@ -80,8 +80,8 @@ func (c Config) Validate() error {
 		return fmt.Errorf("issuer: must not have a query or fragment")
 	case c.Audience == "":
 		return fmt.Errorf("audience: must not be empty")
-	case c.AccessTTL < time.Minute:
-		return fmt.Errorf("access-ttl: must be at least 1m, got %s", c.AccessTTL)
+	case c.AccessTTL < time.Second:
+		return fmt.Errorf("access-ttl: must be at least 1s, got %s", c.AccessTTL)
 	case c.RefreshTTL <= c.AccessTTL:
 		return fmt.Errorf("refresh-ttl: must be longer than access-ttl (%s)", c.AccessTTL)
 	case c.SessionTTL < c.RefreshTTL:

@@ -48,12 +48,12 @@ func (s *Service) CreateUser(ctx context.Context, nu NewUser) (*gatepass.User, e
 
 func validateUser(name, email string) error {
 	if !userNamePattern.MatchString(name) {
-		return gatepass.Errorf(gatepass.EINVALID,
-			"name must be 1-64 characters of A-Z a-z 0-9 . _ @ + -")
+		return gatepass.FieldError("username",
+			"username must be 1-64 characters of A-Z a-z 0-9 . _ @ + -")
 	}
 	if email != "" {
 		if a, err := mail.ParseAddress(email); err != nil || a.Address != email {
-			return gatepass.Errorf(gatepass.EINVALID, "email is not a valid address")
+			return gatepass.FieldError("email", "email is not a valid address")
 		}
 	}
 	return nil

@@ -21,26 +21,17 @@ type meResponse struct {
 }
 
 // handleMe answers who the bearer of the access token is. It runs behind
-// requireBearer. The token alone would name the user, but the account is loaded so
-// that a disabled or deleted user is refused at once rather than when the token
-// expires.
+// requireBearer. The token alone would name the user, but the account and session
+// are loaded so that a disabled user or a signed-out session is refused at once
+// rather than when the token expires.
 func (s *Server) handleMe(w http.ResponseWriter, r *http.Request) {
 	claims := gatepass.ClaimsFromContext(r.Context())
-	id, err := strconv.ParseInt(claims.Subject, 10, 64)
-	if err != nil {
-		s.rejectToken(w, r, gatepass.ErrInvalidToken, "subject_not_a_user_id")
-		return
-	}
-
-	u, err := s.svc.FindUserByID(r.Context(), id)
-	if gatepass.ErrorCode(err) == gatepass.ENOTFOUND {
-		s.rejectToken(w, r, gatepass.ErrInvalidToken, "user_deleted")
+	u, _, err := s.svc.Me(r.Context(), claims)
+	if gatepass.ErrorCode(err) == gatepass.EINVALIDTOKEN {
+		s.rejectToken(w, r, err, "session_or_user_gone")
 		return
 	} else if err != nil {
 		s.writeError(w, r, err)
-		return
-	} else if u.Disabled {
-		s.rejectToken(w, r, gatepass.ErrInvalidToken, "user_disabled")
 		return
 	}
 

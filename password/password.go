@@ -30,11 +30,11 @@ const maxEncodedLen = 1024
 // code EINVALID and a message that holds neither a password nor a hash. Verify
 // wraps the hash errors with the part that failed; use errors.Is to test them.
 var (
-	ErrTooShort = gatepass.Errorf(gatepass.EINVALID,
+	ErrTooShort = gatepass.FieldError("password",
 		"password must be at least %d characters", MinLength)
-	ErrTooLong = gatepass.Errorf(gatepass.EINVALID,
+	ErrTooLong = gatepass.FieldError("password",
 		"password must be at most %d bytes", MaxLength)
-	ErrNotUTF8 = gatepass.Errorf(gatepass.EINVALID, "password must be valid UTF-8")
+	ErrNotUTF8 = gatepass.FieldError("password", "password must be valid UTF-8")
 
 	ErrUnsupportedHash = gatepass.Errorf(gatepass.EINVALID,
 		"password hash format is not supported")

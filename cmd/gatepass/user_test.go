@@ -62,7 +62,7 @@ func TestConfigFromEnvironment(t *testing.T) {
 	// A flag on the command line wins over the environment.
 	p.MustRun(t, "", "user", "list", "--access-ttl", "10m")
 
-	p.Env["GATEPASS_ACCESS_TTL"] = "30s"
+	p.Env["GATEPASS_ACCESS_TTL"] = "500ms"
 	r = p.Run("", "user", "list")
 	if r.Err == nil || !strings.Contains(r.Err.Error(), "access-ttl") {
 		t.Errorf("too short access ttl: err = %v, want the field named", r.Err)
