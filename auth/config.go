@@ -1,6 +1,7 @@
 package auth
 
 import (
+	"errors"
 	"fmt"
 	"net/url"
 	"regexp"
@@ -40,6 +41,11 @@ type Config struct {
 	// ClientID is the "client_id" claim of tokens requested without one.
 	ClientID string
 
+	// KeyReloadInterval is how often a running server re-reads the signing keys.
+	// A key retired elsewhere may keep signing here for that long, so it is
+	// published for that much longer too.
+	KeyReloadInterval time.Duration
+
 	// RevokedRetention is how long revoked sessions are kept before pruning, so
 	// recent sign-outs and reuse events can still be inspected.
 	RevokedRetention time.Duration
@@ -48,17 +54,18 @@ type Config struct {
 // DefaultConfig returns the documented defaults.
 func DefaultConfig() Config {
 	return Config{
-		Issuer:           "http://127.0.0.1:8080",
-		Audience:         "http://127.0.0.1:8080",
-		AccessTTL:        15 * time.Minute,
-		RefreshTTL:       7 * 24 * time.Hour,
-		SessionTTL:       30 * 24 * time.Hour,
-		ReuseInterval:    10 * time.Second,
-		Leeway:           30 * time.Second,
-		Algorithm:        token.ES256,
-		Scopes:           []string{"profile", "email"},
-		ClientID:         "gatepass",
-		RevokedRetention: 24 * time.Hour,
+		Issuer:            "http://127.0.0.1:8080",
+		Audience:          "http://127.0.0.1:8080",
+		AccessTTL:         15 * time.Minute,
+		RefreshTTL:        7 * 24 * time.Hour,
+		SessionTTL:        30 * 24 * time.Hour,
+		ReuseInterval:     10 * time.Second,
+		Leeway:            30 * time.Second,
+		Algorithm:         token.ES256,
+		Scopes:            []string{"profile", "email"},
+		ClientID:          "gatepass",
+		KeyReloadInterval: time.Minute,
+		RevokedRetention:  24 * time.Hour,
 	}
 }
 
@@ -77,9 +84,9 @@ func (c Config) Validate() error {
 	case err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "":
 		return fmt.Errorf("issuer: must be an absolute http(s) URL, got %q", c.Issuer)
 	case u.RawQuery != "" || u.Fragment != "":
-		return fmt.Errorf("issuer: must not have a query or fragment")
+		return errors.New("issuer: must not have a query or fragment")
 	case c.Audience == "":
-		return fmt.Errorf("audience: must not be empty")
+		return errors.New("audience: must not be empty")
 	case c.AccessTTL < time.Second:
 		return fmt.Errorf("access-ttl: must be at least 1s, got %s", c.AccessTTL)
 	case c.RefreshTTL <= c.AccessTTL:
@@ -93,7 +100,10 @@ func (c Config) Validate() error {
 	case !slices.Contains(token.Algorithms, c.Algorithm):
 		return fmt.Errorf("alg: must be one of %v, got %q", token.Algorithms, c.Algorithm)
 	case !clientIDPattern.MatchString(c.ClientID):
-		return fmt.Errorf("client-id: must be 1-64 characters of A-Z a-z 0-9 . _ : -")
+		return errors.New("client-id: must be 1-64 characters of A-Z a-z 0-9 . _ : -")
+	case c.KeyReloadInterval < time.Second:
+		return fmt.Errorf("key-reload-interval: must be at least 1s, got %s",
+			c.KeyReloadInterval)
 	}
 
 	for _, s := range c.Scopes {

@@ -68,7 +68,7 @@ func (s *Service) EnsureAlgorithm(ctx context.Context) error {
 				return nil
 			}
 		}
-		created, err = s.createKeyTx(ctx, tx)
+		created, err = s.createKeyTx(ctx, tx, s.cfg.Algorithm)
 		return err
 	})
 	if err != nil || created == nil {
@@ -80,13 +80,17 @@ func (s *Service) EnsureAlgorithm(ctx context.Context) error {
 	return s.ReloadKeys(ctx)
 }
 
-// RotateKeys makes a new key of the configured algorithm the current one. The old
-// key stops signing at once but stays in the JWKS until every token it signed has
-// expired. Other instances pick the new key up at their next key reload.
-func (s *Service) RotateKeys(ctx context.Context) (*KeyInfo, error) {
+// RotateKeys makes a new key the current one: of algorithm alg, or of the current
+// key's algorithm when alg is empty. The old key stops signing at once but stays in
+// the JWKS until every token it signed has expired. Other instances pick the new key
+// up at their next key reload.
+func (s *Service) RotateKeys(ctx context.Context, alg string) (*KeyInfo, error) {
 	var created *gatepass.SigningKey
 	err := s.store.Update(ctx, func(tx gatepass.Tx) error {
-		k, err := s.createKeyTx(ctx, tx)
+		if alg == "" {
+			alg = s.currentAlgorithm(ctx, tx)
+		}
+		k, err := s.createKeyTx(ctx, tx, alg)
 		created = k
 		return err
 	})
@@ -102,8 +106,21 @@ func (s *Service) RotateKeys(ctx context.Context) (*KeyInfo, error) {
 	return &info, nil
 }
 
+// currentAlgorithm is the algorithm of the current key, or the configured one.
+func (s *Service) currentAlgorithm(ctx context.Context, tx gatepass.Tx) string {
+	keys, err := tx.FindKeys(ctx)
+	if err == nil {
+		for _, k := range keys {
+			if k.Current() {
+				return k.Algorithm
+			}
+		}
+	}
+	return s.cfg.Algorithm
+}
+
 func (s *Service) rotateKeysTx(ctx context.Context, tx gatepass.Tx) error {
-	k, err := s.createKeyTx(ctx, tx)
+	k, err := s.createKeyTx(ctx, tx, s.cfg.Algorithm)
 	if err == nil {
 		s.Logger.Info("signing key created", attrKeyID, k.ID, "alg", k.Algorithm)
 	}
@@ -111,8 +128,13 @@ func (s *Service) rotateKeysTx(ctx context.Context, tx gatepass.Tx) error {
 }
 
 // createKeyTx retires the current keys and stores a new current one.
-func (s *Service) createKeyTx(ctx context.Context, tx gatepass.Tx) (*gatepass.SigningKey, error) {
-	key, err := token.GenerateKey(s.cfg.Algorithm, s.Rand)
+func (s *Service) createKeyTx(ctx context.Context, tx gatepass.Tx,
+	alg string) (*gatepass.SigningKey, error) {
+	if !slices.Contains(token.Algorithms, alg) {
+		return nil, gatepass.Errorf(gatepass.EINVALID, "alg must be one of %v",
+			token.Algorithms)
+	}
+	key, err := token.GenerateKey(alg, s.Rand)
 	if err != nil {
 		return nil, fmt.Errorf("generate key: %w", err)
 	}
@@ -164,7 +186,7 @@ func (s *Service) keyInfo(k *gatepass.SigningKey) KeyInfo {
 
 // publishedUntil is when a retired key can no longer have signed a valid token.
 func (s *Service) publishedUntil(k *gatepass.SigningKey) time.Time {
-	return k.RetiredAt.Add(s.cfg.AccessTTL + s.cfg.Leeway)
+	return k.RetiredAt.Add(s.cfg.KeyReloadInterval + s.cfg.AccessTTL + s.cfg.Leeway)
 }
 
 // ReloadKeys reads the keys from the store and swaps in a new signer, verifier and

@@ -39,7 +39,7 @@ func TestRotateKeys(t *testing.T) {
 		t.Fatalf("fresh JWKS has %d keys, want 1", len(oldKids))
 	}
 
-	k, err := env.Service.RotateKeys(ctx)
+	k, err := env.Service.RotateKeys(ctx, "")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -56,7 +56,7 @@ func TestRotateKeys(t *testing.T) {
 	}
 
 	// Once every token of the old key has expired, the key leaves the JWKS.
-	env.Clock.Advance(15*time.Minute + 31*time.Second)
+	env.Clock.Advance(time.Minute + 15*time.Minute + 31*time.Second)
 	if err := env.Service.ReloadKeys(ctx); err != nil {
 		t.Fatal(err)
 	}

@@ -17,10 +17,11 @@ const pruneBatch = 5000
 func (s *Service) Prune(ctx context.Context) (gatepass.PruneResult, error) {
 	now := s.now()
 	filter := gatepass.PruneFilter{
-		ExpiredBefore:     now.Add(-s.cfg.Leeway),
-		RevokedBefore:     now.Add(-s.cfg.RevokedRetention),
-		KeysRetiredBefore: now.Add(-s.cfg.AccessTTL - s.cfg.Leeway),
-		Limit:             pruneBatch,
+		ExpiredBefore: now.Add(-s.cfg.Leeway),
+		RevokedBefore: now.Add(-s.cfg.RevokedRetention),
+		KeysRetiredBefore: now.Add(-s.cfg.KeyReloadInterval - s.cfg.AccessTTL -
+			s.cfg.Leeway),
+		Limit: pruneBatch,
 	}
 
 	var total gatepass.PruneResult
@@ -49,12 +50,12 @@ func (s *Service) Prune(ctx context.Context) (gatepass.PruneResult, error) {
 }
 
 // Run does the service's background work until ctx ends: it prunes every
-// pruneEvery and reloads the signing keys every reloadEvery, so a key rotated by
-// another process is in use here within reloadEvery.
-func (s *Service) Run(ctx context.Context, pruneEvery, reloadEvery time.Duration) {
+// pruneEvery and reloads the signing keys every Config.KeyReloadInterval, so a key
+// rotated by another process is in use here within that interval.
+func (s *Service) Run(ctx context.Context, pruneEvery time.Duration) {
 	prune := time.NewTicker(pruneEvery)
 	defer prune.Stop()
-	reload := time.NewTicker(reloadEvery)
+	reload := time.NewTicker(s.cfg.KeyReloadInterval)
 	defer reload.Stop()
 
 	for {

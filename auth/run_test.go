@@ -5,12 +5,14 @@ import (
 	"slices"
 	"testing"
 	"time"
+
+	"github.com/gatepass/gatepass/auth"
 )
 
 // TestRun_picksUpRotationAndPrunes runs the background loop of a "server" while a
 // second service on the same database, as the command line would, rotates the key.
 func TestRun_picksUpRotationAndPrunes(t *testing.T) {
-	server := MustOpenEnv(t, nil)
+	server := MustOpenEnv(t, func(c *auth.Config) { c.KeyReloadInterval = time.Second })
 	server.MustCreateUser(t, "alice")
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
@@ -19,7 +21,7 @@ func TestRun_picksUpRotationAndPrunes(t *testing.T) {
 	server.Clock.Advance(31 * 24 * time.Hour)
 
 	admin := MustReopenEnv(t, server.Path, server.Clock, nil)
-	k, err := admin.Service.RotateKeys(ctx)
+	k, err := admin.Service.RotateKeys(ctx, "")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -29,7 +31,7 @@ func TestRun_picksUpRotationAndPrunes(t *testing.T) {
 
 	done := make(chan struct{})
 	go func() {
-		server.Service.Run(ctx, 5*time.Millisecond, 5*time.Millisecond)
+		server.Service.Run(ctx, 5*time.Millisecond)
 		close(done)
 	}()
 

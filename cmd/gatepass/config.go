@@ -52,6 +52,8 @@ func (m *Main) newFlagSet(name string, c *config) *flag.FlagSet {
 		"space-separated scopes clients may request")
 	fs.StringVar(&c.auth.ClientID, "client-id", def.ClientID,
 		"client_id of tokens requested without one")
+	fs.DurationVar(&c.auth.KeyReloadInterval, "key-reload-interval", def.KeyReloadInterval,
+		"how often signing keys are re-read, so a rotation elsewhere is picked up")
 	fs.IntVar(&c.maxHashing, "max-hashing", 0,
 		"password hashes computed at once (default 2 per CPU)")
 	fs.StringVar(&c.logLevel, "log-level", "info", "debug, info, warn or error")
@@ -83,6 +85,14 @@ func (m *Main) parse(fs *flag.FlagSet, args []string) error {
 		}
 	})
 	return envErr
+}
+
+// flagGiven reports whether a flag was set on the command line or in the
+// environment, rather than left at its default.
+func (m *Main) flagGiven(fs *flag.FlagSet, name string) bool {
+	given := m.Getenv(envName(name)) != ""
+	fs.Visit(func(f *flag.Flag) { given = given || f.Name == name })
+	return given
 }
 
 // envName maps a flag name to its environment variable: access-ttl is

@@ -13,14 +13,20 @@ func (m *Main) keys(ctx context.Context, args []string) error {
 	}
 
 	var c config
-	svc, done, err := m.start(ctx, m.newFlagSet("keys "+args[0], &c), &c, args[1:])
+	fs := m.newFlagSet("keys "+args[0], &c)
+	svc, done, err := m.start(ctx, fs, &c, args[1:])
 	if err != nil {
 		return err
 	}
 	defer done()
 
 	if args[0] == "rotate" {
-		k, err := svc.RotateKeys(ctx)
+		// Keep the current key's algorithm unless one is asked for explicitly.
+		alg := ""
+		if m.flagGiven(fs, "alg") {
+			alg = c.auth.Algorithm
+		}
+		k, err := svc.RotateKeys(ctx, alg)
 		if err != nil {
 			return err
 		}

@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"sync"
 	"time"
 
 	"github.com/gatepass/gatepass/auth"
@@ -19,7 +20,6 @@ type serveConfig struct {
 	introspectionSecret string
 	maxBody             int64
 	pruneInterval       time.Duration
-	keyReloadInterval   time.Duration
 	shutdownTimeout     time.Duration
 }
 
@@ -33,14 +33,14 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 	fs.Int64Var(&sc.maxBody, "max-body", 64<<10, "largest request body in bytes")
 	fs.DurationVar(&sc.pruneInterval, "prune-interval", 10*time.Minute,
 		"how often expired sessions and tokens are deleted")
-	fs.DurationVar(&sc.keyReloadInterval, "key-reload-interval", time.Minute,
-		"how often signing keys are re-read, so a rotation elsewhere is picked up")
 	fs.DurationVar(&sc.shutdownTimeout, "shutdown-timeout", 15*time.Second,
 		"how long in-flight requests may take to finish on shutdown")
 	if err := m.parse(fs, args); err != nil {
 		return err
 	} else if fs.NArg() > 0 {
 		return fmt.Errorf("%w: serve takes no arguments", errUsage)
+	} else if sc.pruneInterval < time.Second {
+		return fmt.Errorf("prune-interval: must be at least 1s, got %s", sc.pruneInterval)
 	}
 	c.finish()
 
@@ -76,9 +76,12 @@ func (m *Main) runServer(ctx context.Context, c *config, sc *serveConfig,
 	}
 	srv := m.httpServer(svc, sc, log)
 
+	// The background loop stops before the deferred store.Close runs.
 	bg, stopBackground := context.WithCancel(context.WithoutCancel(ctx))
+	var background sync.WaitGroup
+	background.Go(func() { svc.Run(bg, sc.pruneInterval) })
+	defer background.Wait()
 	defer stopBackground()
-	go svc.Run(bg, sc.pruneInterval, sc.keyReloadInterval)
 
 	log.Info("listening", "addr", ln.Addr().String(), "issuer", c.auth.Issuer,
 		"alg", c.auth.Algorithm, "db", c.db)

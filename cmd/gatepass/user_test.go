@@ -86,6 +86,15 @@ func TestKeysCommands(t *testing.T) {
 		!strings.Contains(rows[2], "current") || !strings.Contains(rows[2], "EdDSA") {
 		t.Errorf("keys list after rotation:\n%s", list)
 	}
+
+	// Without --alg a rotation keeps the current algorithm, not the default.
+	p.MustRun(t, "", "keys", "rotate")
+	list = p.MustRun(t, "", "keys", "list")
+	rows = strings.Split(strings.TrimSpace(list), "\n")
+	if len(rows) != 4 || !strings.Contains(rows[3], "current") ||
+		!strings.Contains(rows[3], "EdDSA") {
+		t.Errorf("keys list after a rotation without --alg:\n%s", list)
+	}
 }
 
 func TestMigratePruneVersion(t *testing.T) {
