@@ -76,7 +76,7 @@ func (s *Service) EnsureAlgorithm(ctx context.Context) error {
 	}
 
 	s.Logger.Info("signing algorithm changed, key rotated", attrKeyID, created.ID,
-		"alg", created.Algorithm)
+		attrAlg, created.Algorithm)
 	return s.ReloadKeys(ctx)
 }
 
@@ -98,7 +98,7 @@ func (s *Service) RotateKeys(ctx context.Context, alg string) (*KeyInfo, error) 
 		return nil, fmt.Errorf("rotate keys: %w", err)
 	}
 
-	s.Logger.Info("signing key rotated", attrKeyID, created.ID, "alg", created.Algorithm)
+	s.Logger.Info("signing key rotated", attrKeyID, created.ID, attrAlg, created.Algorithm)
 	if err := s.ReloadKeys(ctx); err != nil {
 		return nil, err
 	}
@@ -122,7 +122,7 @@ func (s *Service) currentAlgorithm(ctx context.Context, tx gatepass.Tx) string {
 func (s *Service) rotateKeysTx(ctx context.Context, tx gatepass.Tx) error {
 	k, err := s.createKeyTx(ctx, tx, s.cfg.Algorithm)
 	if err == nil {
-		s.Logger.Info("signing key created", attrKeyID, k.ID, "alg", k.Algorithm)
+		s.Logger.Info("signing key created", attrKeyID, k.ID, attrAlg, k.Algorithm)
 	}
 	return err
 }

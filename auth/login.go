@@ -3,6 +3,7 @@ package auth
 import (
 	"context"
 	"fmt"
+	"time"
 
 	"github.com/gatepass/gatepass"
 )
@@ -28,23 +29,42 @@ func (s *Service) Login(ctx context.Context, req LoginRequest) (*TokenPair, erro
 		return nil, err
 	}
 
-	u, err := s.checkPassword(ctx, req)
+	// Hashing is slow and memory-hungry: wait a bounded time for a free slot, so
+	// a flood of sign-ins is refused quickly instead of queueing without end.
+	hashCtx, cancel := context.WithTimeout(ctx, s.HashWait)
+	defer cancel()
+	checked, err := s.checkPassword(hashCtx, req)
 	if err != nil {
+		if ctx.Err() == nil && hashCtx.Err() != nil {
+			return nil, errBusy
+		}
 		return nil, err
 	}
 
-	pair, err := s.startSession(ctx, u, scope, clientID, req.Client)
+	pair, err := s.startSession(ctx, checked, scope, clientID, req.Client)
 	if err != nil {
 		return nil, err
 	}
-	s.Logger.Info("sign-in succeeded", attrUserID, u.ID, attrSessionID, pair.SessionID,
-		attrClientIP, req.Client.IPAddress)
+	s.Logger.Info("sign-in succeeded", attrUserID, checked.user.ID,
+		attrSessionID, pair.SessionID, attrClientIP, req.Client.IPAddress)
 	return pair, nil
 }
 
+// errBusy answers sign-ins that found every hashing slot taken for too long.
+var errBusy = gatepass.Errorf(gatepass.EUNAVAILABLE,
+	"too many sign-ins at once; try again shortly")
+
+// checkedUser is a user whose password was just verified.
+type checkedUser struct {
+	user *gatepass.User
+
+	// upgrade, when set, replaces a hash in an older format or with weaker
+	// parameters.
+	upgrade string
+}
+
 // checkPassword returns the user if the password is right and the account enabled.
-// A hash in an older format or with weaker parameters is upgraded on the way.
-func (s *Service) checkPassword(ctx context.Context, req LoginRequest) (*gatepass.User, error) {
+func (s *Service) checkPassword(ctx context.Context, req LoginRequest) (*checkedUser, error) {
 	var u *gatepass.User
 	err := s.store.View(ctx, func(tx gatepass.Tx) error {
 		var err error
@@ -64,6 +84,8 @@ func (s *Service) checkPassword(ctx context.Context, req LoginRequest) (*gatepas
 		if ctx.Err() != nil {
 			return nil, ctx.Err()
 		}
+		// Spend the time a real hash would, so this account does not stand out.
+		s.hasher.VerifyDummy(ctx, req.Password)
 		s.Logger.Error("stored password hash unusable", attrUserID, u.ID, attrError, err)
 		return nil, gatepass.ErrInvalidCredentials
 	} else if !ok {
@@ -74,10 +96,14 @@ func (s *Service) checkPassword(ctx context.Context, req LoginRequest) (*gatepas
 		return nil, gatepass.ErrInvalidCredentials
 	}
 
+	checked := &checkedUser{user: u}
 	if rehash {
-		s.upgradeHash(ctx, u, req.Password)
+		// A failed upgrade costs nothing: the old hash keeps working.
+		if checked.upgrade, err = s.hasher.Hash(ctx, req.Password); err != nil {
+			s.Logger.Error("password hash upgrade failed", attrUserID, u.ID, attrError, err)
+		}
 	}
-	return u, nil
+	return checked, nil
 }
 
 func (s *Service) loginFailed(c Client, userID int64, reason string) {
@@ -85,26 +111,13 @@ func (s *Service) loginFailed(c Client, userID int64, reason string) {
 		attrClientIP, c.IPAddress, attrUserAgent, c.UserAgent)
 }
 
-// upgradeHash re-hashes a correct password with the current parameters. A failure
-// is logged and the sign-in goes on: the old hash still works.
-func (s *Service) upgradeHash(ctx context.Context, u *gatepass.User, pw string) {
-	hash, err := s.hasher.Hash(ctx, pw)
-	if err == nil {
-		err = s.store.Update(ctx, func(tx gatepass.Tx) error {
-			return tx.UpdateUser(ctx, u.ID, gatepass.UserUpdate{
-				PasswordHash: &hash, UpdatedAt: s.now()})
-		})
-	}
-	if err != nil {
-		s.Logger.Error("password hash upgrade failed", attrUserID, u.ID, attrError, err)
-		return
-	}
-	s.Logger.Info("password hash upgraded", attrUserID, u.ID)
-}
-
 // startSession creates a session and its first refresh token in one transaction.
-func (s *Service) startSession(ctx context.Context, u *gatepass.User, scope, clientID string,
-	c Client) (*TokenPair, error) {
+// The user is read again inside it: if the password changed or the account was
+// disabled since the password was checked, the sign-in is refused, so it can
+// neither undo that change nor escape the revocation that came with it.
+func (s *Service) startSession(ctx context.Context, checked *checkedUser, scope,
+	clientID string, c Client) (*TokenPair, error) {
+	u := checked.user
 	sid, err := s.randomString(16)
 	if err != nil {
 		return nil, err
@@ -134,6 +147,9 @@ func (s *Service) startSession(ctx context.Context, u *gatepass.User, scope, cli
 	}
 
 	err = s.store.Update(ctx, func(tx gatepass.Tx) error {
+		if err := s.recheckUser(ctx, tx, checked, now); err != nil {
+			return err
+		}
 		if err := tx.CreateSession(ctx, sess); err != nil {
 			return err
 		}
@@ -143,4 +159,25 @@ func (s *Service) startSession(ctx context.Context, u *gatepass.User, scope, cli
 		return nil, fmt.Errorf("start session: %w", err)
 	}
 	return s.pair(u, sess, scope, refresh, rt.ExpiresAt, now)
+}
+
+// recheckUser refuses a sign-in whose user changed since the password check, and
+// stores an upgraded hash when there is one.
+func (s *Service) recheckUser(ctx context.Context, tx gatepass.Tx, checked *checkedUser,
+	now time.Time) error {
+	current, err := tx.FindUserByID(ctx, checked.user.ID)
+	if gatepass.ErrorCode(err) == gatepass.ENOTFOUND {
+		return gatepass.ErrInvalidCredentials
+	} else if err != nil {
+		return err
+	} else if current.Disabled || current.PasswordHash != checked.user.PasswordHash {
+		return gatepass.ErrInvalidCredentials
+	}
+
+	if checked.upgrade == "" {
+		return nil
+	}
+	s.Logger.Info("password hash upgraded", attrUserID, current.ID)
+	return tx.UpdateUser(ctx, current.ID, gatepass.UserUpdate{
+		PasswordHash: &checked.upgrade, UpdatedAt: now})
 }

@@ -44,8 +44,8 @@ func (s *Service) Prune(ctx context.Context) (gatepass.PruneResult, error) {
 		}
 	}
 
-	s.Logger.Info("pruned", "sessions", total.Sessions, "refresh_tokens",
-		total.RefreshTokens, "keys", total.Keys)
+	s.Logger.Info("pruned", attrSessions, total.Sessions, attrRefreshTokens,
+		total.RefreshTokens, attrKeys, total.Keys)
 	return total, nil
 }
 

@@ -20,6 +20,7 @@ type RefreshRequest struct {
 
 // rotation is the outcome of the rotation transaction.
 type rotation struct {
+	now     time.Time
 	user    *gatepass.User
 	session *gatepass.Session
 	scope   string
@@ -43,6 +44,7 @@ var errRefreshRejected = errors.New("refresh rejected")
 // the whole session is revoked. All of it happens in one transaction.
 func (s *Service) Refresh(ctx context.Context, req RefreshRequest) (*TokenPair, error) {
 	if !wellFormedRefreshToken(req.RefreshToken) {
+		s.refreshRejected(req.Client, nil, "malformed_token")
 		return nil, gatepass.ErrInvalidGrant
 	}
 
@@ -70,63 +72,61 @@ func (s *Service) Refresh(ctx context.Context, req RefreshRequest) (*TokenPair, 
 		s.Logger.Info("refresh token rotated", attrSessionID, r.session.ID,
 			attrUserID, r.session.UserID)
 	}
-	return s.pair(r.user, r.session, r.scope, r.refresh, r.expires, s.now())
+	return s.pair(r.user, r.session, r.scope, r.refresh, r.expires, r.now)
 }
 
 // rotateTx is the rotation transaction. It returns errRefreshRejected (and writes
 // nothing) for tokens that are unknown, expired, or belong to a dead session.
+// Reuse is judged before anything else about the request, so no parameter a thief
+// adds can test a stolen token without setting off the detection.
 func (s *Service) rotateTx(ctx context.Context, tx gatepass.Tx,
 	req RefreshRequest) (*rotation, error) {
 	now := s.now()
-	rt, sess, u, err := s.findRefreshable(ctx, tx, req.RefreshToken, now)
+	rt, sess, u, err := s.findRefreshable(ctx, tx, req, now)
 	if err != nil {
 		return nil, err
+	}
+
+	r := &rotation{now: now, user: u, session: sess, scope: sess.Scope}
+	replay := !rt.UsedAt.IsZero()
+	if replay && now.Sub(rt.UsedAt) > s.cfg.ReuseInterval {
+		r.reused = true
+		_, err = s.revokeTx(ctx, tx, sess.ID, gatepass.RevokeReuse, now)
+		return r, err
 	}
 
 	// RFC 6749 section 6: a refresh token works only for the client it was issued
 	// to. Public clients cannot prove who they are, but one that names another
 	// client is refused without touching the token.
 	if req.Client.ID != "" && req.Client.ID != sess.ClientID {
-		s.Logger.Info("refresh rejected", attrReason, "client_mismatch",
-			attrSessionID, sess.ID)
+		s.refreshRejected(req.Client, sess, "client_mismatch")
 		return nil, errRefreshRejected
 	}
-
-	r := &rotation{user: u, session: sess, scope: sess.Scope}
 	if req.Scope != "" {
 		if r.scope, err = narrowScope(req.Scope, sess.Scopes()); err != nil {
 			return nil, err
 		}
 	}
 
-	switch {
-	case rt.UsedAt.IsZero():
-		r.refresh, r.expires, err = s.rotateOnce(ctx, tx, rt, sess, req.RefreshToken, now)
-	case now.Sub(rt.UsedAt) <= s.cfg.ReuseInterval:
+	if replay {
 		r.replayed = true
 		r.refresh, r.expires, err = s.currentToken(ctx, tx, req.RefreshToken)
-	default:
-		r.reused = true
-		err = s.revokeTx(ctx, tx, sess.ID, gatepass.RevokeReuse, now)
+	} else {
+		r.refresh, r.expires, err = s.rotateOnce(ctx, tx, rt, sess, req.RefreshToken, now)
 	}
 	if err != nil {
 		return nil, err
 	}
-
-	lastUsed := now
-	if !r.reused {
-		err = tx.UpdateSession(ctx, sess.ID, gatepass.SessionUpdate{LastUsedAt: &lastUsed})
-	}
-	return r, err
+	return r, tx.UpdateSession(ctx, sess.ID, gatepass.SessionUpdate{LastUsedAt: &now})
 }
 
 // findRefreshable loads a refresh token with its session (locked) and user, and
 // rejects it unless all three are alive.
-func (s *Service) findRefreshable(ctx context.Context, tx gatepass.Tx, tok string,
+func (s *Service) findRefreshable(ctx context.Context, tx gatepass.Tx, req RefreshRequest,
 	now time.Time) (*gatepass.RefreshToken, *gatepass.Session, *gatepass.User, error) {
-	rt, err := tx.FindRefreshToken(ctx, hashRefreshToken(tok))
+	rt, err := tx.FindRefreshToken(ctx, hashRefreshToken(req.RefreshToken))
 	if gatepass.ErrorCode(err) == gatepass.ENOTFOUND {
-		s.Logger.Debug("refresh rejected", attrReason, "unknown_token")
+		s.refreshRejected(req.Client, nil, "unknown_token")
 		return nil, nil, nil, errRefreshRejected
 	} else if err != nil {
 		return nil, nil, nil, err
@@ -158,11 +158,19 @@ func (s *Service) findRefreshable(ctx context.Context, tx gatepass.Tx, tok strin
 		reason = "user_disabled"
 	}
 	if reason != "" {
-		s.Logger.Info("refresh rejected", attrReason, reason, attrSessionID, sess.ID,
-			attrUserID, sess.UserID)
+		s.refreshRejected(req.Client, sess, reason)
 		return nil, nil, nil, errRefreshRejected
 	}
 	return rt, sess, u, nil
+}
+
+// refreshRejected logs a refused refresh token with who presented it.
+func (s *Service) refreshRejected(c Client, sess *gatepass.Session, reason string) {
+	attrs := []any{attrReason, reason, attrClientIP, c.IPAddress, attrUserAgent, c.UserAgent}
+	if sess != nil {
+		attrs = append(attrs, attrSessionID, sess.ID, attrUserID, sess.UserID)
+	}
+	s.Logger.Warn("refresh rejected", attrs...)
 }
 
 // rotateOnce marks rt used and stores its derived successor.

@@ -230,3 +230,25 @@ func TestRefresh_otherClientRefused(t *testing.T) {
 		t.Errorf("refresh by the right client after a refused one: %v", err)
 	}
 }
+
+// A thief must not be able to probe a stolen, rotated token with a parameter that
+// fails before reuse is judged.
+func TestRefresh_reuseDetectedWhateverTheParameters(t *testing.T) {
+	env := MustOpenEnv(t, nil)
+	env.MustCreateUser(t, "alice")
+	ctx := context.Background()
+	first := env.MustLogin(t, "alice")
+	if _, err := env.Refresh(first.RefreshToken); err != nil {
+		t.Fatal(err)
+	}
+	env.Clock.Advance(time.Minute)
+
+	_, err := env.Service.Refresh(ctx, auth.RefreshRequest{RefreshToken: first.RefreshToken,
+		Scope: "bogus", Client: auth.Client{ID: "someone-else"}})
+	if !errors.Is(err, gatepass.ErrInvalidGrant) {
+		t.Errorf("err = %v, want ErrInvalidGrant", err)
+	}
+	if s := mustFindSession(t, env, first.SessionID); s.RevokeReason != gatepass.RevokeReuse {
+		t.Errorf("session revoke reason = %q, want reuse", s.RevokeReason)
+	}
+}

@@ -16,83 +16,74 @@ const (
 // Revoke ends the session a refresh token or an access token belongs to (RFC 7009).
 // Revoking a refresh token revokes its whole family, as RFC 7009 section 2.1 asks.
 // Tokens that are invalid, unknown or already revoked are not an error: the caller's
-// goal, a dead token, is met either way.
-func (s *Service) Revoke(ctx context.Context, tok, hint string) error {
-	sid := s.sessionOf(ctx, tok, hint)
-	if sid == "" {
+// goal, a dead token, is met either way. A store failure is an error, so nobody is
+// told a token is dead while it still works. The hint is not needed: an access token
+// and a refresh token can never be mistaken for each other.
+func (s *Service) Revoke(ctx context.Context, tok, _ string) error {
+	sid := ""
+	if c, err := s.VerifyAccessToken(tok); err == nil {
+		sid = c.SessionID
+	} else if !wellFormedRefreshToken(tok) {
 		return nil
 	}
-	return s.RevokeSession(ctx, sid, gatepass.RevokeLogout)
-}
 
-// sessionOf returns the session a token belongs to, or "" if it is not ours. The
-// hint only decides which kind is tried first.
-func (s *Service) sessionOf(ctx context.Context, tok, hint string) string {
-	tries := []func(context.Context, string) string{s.refreshSession, s.accessSession}
-	if hint == HintAccessToken {
-		tries[0], tries[1] = tries[1], tries[0]
-	}
-	for _, try := range tries {
-		if sid := try(ctx, tok); sid != "" {
-			return sid
-		}
-	}
-	return ""
-}
-
-func (s *Service) refreshSession(ctx context.Context, tok string) string {
-	if !wellFormedRefreshToken(tok) {
-		return ""
-	}
-	var sid string
-	err := s.store.View(ctx, func(tx gatepass.Tx) error {
-		rt, err := tx.FindRefreshToken(ctx, hashRefreshToken(tok))
-		if err == nil {
+	revoked := false
+	err := s.store.Update(ctx, func(tx gatepass.Tx) error {
+		if sid == "" {
+			rt, err := tx.FindRefreshToken(ctx, hashRefreshToken(tok))
+			if err != nil {
+				return err
+			}
 			sid = rt.SessionID
 		}
+		var err error
+		revoked, err = s.revokeTx(ctx, tx, sid, gatepass.RevokeLogout, s.now())
 		return err
-	})
-	if err != nil && gatepass.ErrorCode(err) != gatepass.ENOTFOUND && ctx.Err() == nil {
-		s.Logger.Error("find refresh token", attrError, err)
-	}
-	return sid
-}
-
-func (s *Service) accessSession(_ context.Context, tok string) string {
-	c, err := s.VerifyAccessToken(tok)
-	if err != nil {
-		return ""
-	}
-	return c.SessionID
-}
-
-// RevokeSession revokes one session. Revoking a revoked or unknown session is not
-// an error.
-func (s *Service) RevokeSession(ctx context.Context, sid, reason string) error {
-	err := s.store.Update(ctx, func(tx gatepass.Tx) error {
-		return s.revokeTx(ctx, tx, sid, reason, s.now())
 	})
 	if gatepass.ErrorCode(err) == gatepass.ENOTFOUND {
 		return nil
 	} else if err != nil {
 		return err
 	}
-	s.Logger.Info("session revoked", attrSessionID, sid, attrReason, reason)
+	if revoked {
+		s.Logger.Info("session revoked", attrSessionID, sid, attrReason, gatepass.RevokeLogout)
+	}
+	return nil
+}
+
+// RevokeSession revokes one session. Revoking a revoked or unknown session is not
+// an error.
+func (s *Service) RevokeSession(ctx context.Context, sid, reason string) error {
+	revoked := false
+	err := s.store.Update(ctx, func(tx gatepass.Tx) error {
+		var err error
+		revoked, err = s.revokeTx(ctx, tx, sid, reason, s.now())
+		return err
+	})
+	if gatepass.ErrorCode(err) == gatepass.ENOTFOUND {
+		return nil
+	} else if err != nil {
+		return err
+	}
+	if revoked {
+		s.Logger.Info("session revoked", attrSessionID, sid, attrReason, reason)
+	}
 	return nil
 }
 
 // revokeTx revokes a session unless it already is, keeping the first revocation's
-// time and reason.
+// time and reason, and reports whether it revoked it now.
 func (s *Service) revokeTx(ctx context.Context, tx gatepass.Tx, sid, reason string,
-	now time.Time) error {
+	now time.Time) (bool, error) {
 	sess, err := tx.LockSession(ctx, sid)
 	if err != nil {
-		return err
+		return false, err
 	} else if !sess.RevokedAt.IsZero() {
-		return nil
+		return false, nil
 	}
-	return tx.UpdateSession(ctx, sid, gatepass.SessionUpdate{
+	err = tx.UpdateSession(ctx, sid, gatepass.SessionUpdate{
 		RevokedAt: &now, RevokeReason: &reason})
+	return err == nil, err
 }
 
 // RevokeUserSessions revokes every session of a user except keep (which may be "")
@@ -108,6 +99,6 @@ func (s *Service) RevokeUserSessions(ctx context.Context, userID int64, keep,
 	if err != nil {
 		return 0, err
 	}
-	s.Logger.Info("sessions revoked", attrUserID, userID, attrReason, reason, "count", n)
+	s.Logger.Info("sessions revoked", attrUserID, userID, attrReason, reason, attrCount, n)
 	return n, nil
 }

@@ -89,3 +89,14 @@ func TestIntrospect(t *testing.T) {
 		t.Errorf("used refresh token introspection = %+v, %v; want inactive", used, err)
 	}
 }
+
+func TestRevoke_storeFailureIsAnError(t *testing.T) {
+	env := MustOpenEnv(t, nil)
+	env.MustCreateUser(t, "alice")
+	pair := env.MustLogin(t, "alice")
+	env.Store.Close()
+
+	if err := env.Service.Revoke(context.Background(), pair.RefreshToken, ""); err == nil {
+		t.Error("Revoke reported success although the store is closed")
+	}
+}

@@ -25,6 +25,12 @@ const (
 	attrKeyID     = "kid"
 	attrReason    = "reason"
 	attrError     = "error"
+	attrAlg       = "alg"
+	attrCount     = "count"
+
+	attrSessions      = "sessions"
+	attrRefreshTokens = "refresh_tokens"
+	attrKeys          = "keys"
 )
 
 // Service is the token service. Set the optional exported fields before Open.
@@ -43,6 +49,10 @@ type Service struct {
 	// Rand is the source of refresh tokens, session ids and token ids.
 	Rand io.Reader
 
+	// HashWait bounds how long a sign-in waits for a free password-hashing slot
+	// before it is refused with EUNAVAILABLE.
+	HashWait time.Duration
+
 	keys          atomic.Pointer[keyring]
 	refreshSecret []byte
 }
@@ -50,12 +60,13 @@ type Service struct {
 // NewService returns a service over store that hashes passwords with hasher.
 func NewService(store gatepass.Store, hasher *password.Hasher, cfg Config) *Service {
 	return &Service{
-		store:  store,
-		hasher: hasher,
-		cfg:    cfg,
-		Logger: slog.Default().With("component", "auth"),
-		Now:    time.Now,
-		Rand:   rand.Reader,
+		store:    store,
+		hasher:   hasher,
+		cfg:      cfg,
+		Logger:   slog.Default().With("component", "auth"),
+		Now:      time.Now,
+		Rand:     rand.Reader,
+		HashWait: 10 * time.Second,
 	}
 }
 

@@ -49,7 +49,8 @@ func (s *Service) RevokeUserSession(ctx context.Context, userID int64, sid strin
 		} else if sess.UserID != userID {
 			return gatepass.Errorf(gatepass.ENOTFOUND, "session not found")
 		}
-		return s.revokeTx(ctx, tx, sid, gatepass.RevokeLogout, s.now())
+		_, err = s.revokeTx(ctx, tx, sid, gatepass.RevokeLogout, s.now())
+		return err
 	})
 	if err != nil {
 		return err
@@ -99,7 +100,8 @@ func (s *Service) SignUp(ctx context.Context, nu NewUser, c Client) (*TokenPair,
 	} else if err != nil {
 		return nil, err
 	}
-	return s.startSession(ctx, u, strings.Join(s.cfg.Scopes, " "), clientID, c)
+	return s.startSession(ctx, &checkedUser{user: u}, strings.Join(s.cfg.Scopes, " "),
+		clientID, c)
 }
 
 // Me returns the user and session behind verified access-token claims. Unlike local

@@ -114,7 +114,7 @@ func (s *Service) updateUser(ctx context.Context, name, reason string,
 	if err != nil {
 		return err
 	}
-	s.Logger.Info("user updated", attrUserID, id, "sessions_revoked", revoked,
+	s.Logger.Info("user updated", attrUserID, id, attrCount, revoked,
 		attrReason, reason)
 	return nil
 }
