@@ -118,7 +118,7 @@ func (p params) require(name string) (string, error) {
 var knownParams = map[string]bool{
 	"grant_type": true, "username": true, "password": true, "scope": true,
 	"refresh_token": true, "client_id": true, "client_secret": true,
-	"token": true, "token_type_hint": true,
+	"token": true, "token_type_hint": true, "email": true,
 }
 
 // paramName names a parameter for an error message.

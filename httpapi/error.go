@@ -2,6 +2,7 @@ package httpapi
 
 import (
 	"encoding/json"
+	"errors"
 	"net/http"
 	"strings"
 
@@ -16,6 +17,15 @@ const (
 	codeUnsupportedMediaType = "unsupported_media_type"
 	codeBodyTooLarge         = "body_too_large"
 	codeMissingToken         = "missing_token"
+
+	// codeCrossSite refuses a request that may have been forged by another site
+	// (a failed CSRF token or origin check).
+	codeCrossSite = "cross_site"
+
+	// codeCookieGrant is a refresh cookie that is missing or dead. Unlike the
+	// token endpoint, which RFC 6749 binds to 400, the cookie endpoint answers 401:
+	// the browser holds no usable session any more.
+	codeCookieGrant = "cookie_grant"
 )
 
 // statusClientClosedRequest is recorded, in nginx's convention, when the client went
@@ -56,16 +66,20 @@ var errorKinds = map[string]errorKind{
 	codeUnsupportedMediaType: {http.StatusUnsupportedMediaType, "invalid_request"},
 	codeBodyTooLarge:         {http.StatusRequestEntityTooLarge, "invalid_request"},
 	codeMissingToken:         {http.StatusUnauthorized, "unauthorized"},
+	codeCrossSite:            {http.StatusForbidden, "invalid_request"},
+	codeCookieGrant:          {http.StatusUnauthorized, "invalid_grant"},
 }
 
 // internalError is the answer to anything without a known code. Its description is
 // always generic: an unknown code says nothing about what its message may hold.
 var internalError = errorKind{http.StatusInternalServerError, "server_error"}
 
-// errorResponse is the body of every error response.
+// errorResponse is the body of every error response. Fields, when present, names
+// each input field at fault, so a form can show the message beside it.
 type errorResponse struct {
-	Error       string `json:"error"`
-	Description string `json:"error_description,omitempty"`
+	Error       string            `json:"error"`
+	Description string            `json:"error_description,omitempty"`
+	Fields      map[string]string `json:"fields,omitempty"`
 }
 
 // writeError answers a request with err. Only the client-safe message of a
@@ -81,7 +95,8 @@ func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 
 	code := gatepass.ErrorCode(err)
 	kind, ok := errorKinds[code]
-	body := errorResponse{Error: kind.name, Description: gatepass.ErrorMessage(err)}
+	body := errorResponse{Error: kind.name, Description: gatepass.ErrorMessage(err),
+		Fields: errorFields(err)}
 	if !ok {
 		s.Logger.Error("internal error", attrMethod, r.Method, attrRoute, r.Pattern,
 			attrError, err)
@@ -103,6 +118,16 @@ func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 	}
 	h.Set("Cache-Control", "no-store")
 	writeJSON(w, kind.status, body)
+}
+
+// errorFields returns the field messages of the first *gatepass.Error in err's
+// chain. Like Message, they are written for the client.
+func errorFields(err error) map[string]string {
+	var e *gatepass.Error
+	if errors.As(err, &e) {
+		return e.Fields
+	}
+	return nil
 }
 
 // headerSafe keeps only the characters RFC 6750 section 3 allows in a quoted

@@ -3,11 +3,13 @@ package httpapi_test
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
 	"encoding/base64"
 	"encoding/json"
 	"io"
 	"log/slog"
 	"net/http"
+	"net/http/cookiejar"
 	"net/http/httptest"
 	"net/url"
 	"path/filepath"
@@ -31,6 +33,10 @@ const (
 	testEmail    = "alice@example.test"
 	testPassword = "correct horse battery"
 	testSecret   = "introspection+secret/42"
+
+	// testLocalIssuer is the issuer of environments with insecure cookies, which
+	// are allowed only on a loopback host.
+	testLocalIssuer = "http://localhost:8080"
 )
 
 // startTime is the fake clock's first reading; far from the real clock, so any
@@ -86,7 +92,12 @@ type testEnv struct {
 	logs  *syncBuffer
 	db    *sqlite.DB
 	svc   *auth.Service
+	api   *httpapi.Server
 	srv   *httptest.Server
+
+	// seen records, for each request the server received, its path and the
+	// names of the cookies it carried.
+	seen *requestLog
 }
 
 // envOptions adjusts the environment MustOpenEnv builds.
@@ -96,6 +107,9 @@ type envOptions struct {
 	logs                *syncBuffer
 	issuer              string
 	introspectionSecret string
+	insecureCookies     bool
+	corsOrigins         []string
+	signUp              bool
 }
 
 // MustStartEnv starts a server with the default configuration on a new database.
@@ -136,6 +150,8 @@ func MustOpenEnv(tb testing.TB, opts envOptions) *testEnv {
 	cfg.Issuer, cfg.Audience = testIssuer, testAudience
 	if opts.issuer != "" {
 		cfg.Issuer = opts.issuer
+	} else if opts.insecureCookies {
+		cfg.Issuer = testLocalIssuer
 	}
 	hasher := password.NewHasher(0)
 	hasher.Time, hasher.Memory = 1, 64
@@ -146,13 +162,59 @@ func MustOpenEnv(tb testing.TB, opts envOptions) *testEnv {
 		tb.Fatalf("open service: %v", err)
 	}
 
-	// Serve it over loopback.
-	api := httpapi.NewServer(e.svc)
-	api.Logger = logger.With("component", "httpapi")
-	api.IntrospectionSecret = opts.introspectionSecret
-	e.srv = httptest.NewServer(api.Handler())
+	// Serve it over loopback, recording which cookies reach which path.
+	e.api = httpapi.NewServer(e.svc)
+	e.api.Logger = logger.With("component", "httpapi")
+	e.api.IntrospectionSecret = opts.introspectionSecret
+	e.api.InsecureCookies = opts.insecureCookies
+	e.api.CORSOrigins = opts.corsOrigins
+	e.api.AllowSignUp = opts.signUp
+	if err := e.api.Validate(); err != nil {
+		tb.Fatalf("validate server: %v", err)
+	}
+	e.seen = &requestLog{}
+	e.srv = httptest.NewServer(e.seen.wrap(e.api.Handler()))
 	tb.Cleanup(e.srv.Close)
 	return e
+}
+
+// requestLog remembers the cookie names of every request, never their values.
+type requestLog struct {
+	mu       sync.Mutex
+	requests []seenRequest
+}
+
+// seenRequest is one request as the server received it.
+type seenRequest struct {
+	path    string
+	cookies []string
+}
+
+func (l *requestLog) wrap(h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var names []string
+		for _, c := range r.Cookies() {
+			names = append(names, c.Name)
+		}
+		l.mu.Lock()
+		l.requests = append(l.requests, seenRequest{path: r.URL.Path, cookies: names})
+		l.mu.Unlock()
+		h.ServeHTTP(w, r)
+	})
+}
+
+// last returns the cookie names of the latest request to path.
+func (l *requestLog) last(tb testing.TB, path string) []string {
+	tb.Helper()
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	for i := len(l.requests) - 1; i >= 0; i-- {
+		if l.requests[i].path == path {
+			return l.requests[i].cookies
+		}
+	}
+	tb.Fatalf("no request to %s was seen", path)
+	return nil
 }
 
 // Close stops the server and closes the database, as a process exit would.
@@ -211,9 +273,15 @@ func (e *testEnv) Do(tb testing.TB, method, path, contentType, body string,
 		req.Header.Set("Content-Type", contentType)
 	}
 
-	res, err := e.srv.Client().Do(req)
+	return send(tb, e.srv.Client(), req)
+}
+
+// send sends req with client and reads the answer.
+func send(tb testing.TB, client *http.Client, req *http.Request) *response {
+	tb.Helper()
+	res, err := client.Do(req)
 	if err != nil {
-		tb.Fatalf("%s %s: %v", method, path, err)
+		tb.Fatalf("%s %s: %v", req.Method, req.URL.Path, err)
 	}
 	defer res.Body.Close()
 	b, err := io.ReadAll(res.Body)
@@ -339,4 +407,197 @@ func wantError(tb testing.TB, r *response, status int, code string) {
 	if got := r.header.Get("Cache-Control"); got != "no-store" {
 		tb.Errorf("Cache-Control = %q, want no-store", got)
 	}
+}
+
+// cookieNames are the names of the session cookies in one mode.
+type cookieNames struct {
+	access, refresh, csrf string
+}
+
+// namesFor returns the cookie names with or without Secure.
+func namesFor(insecure bool) cookieNames {
+	if insecure {
+		return cookieNames{"gatepass_access", "gatepass_refresh", "gatepass_csrf"}
+	}
+	return cookieNames{"__Host-gatepass_access", "__Secure-gatepass_refresh",
+		"__Host-gatepass_csrf"}
+}
+
+// sessionBody is the answer of /auth/login, /auth/signup and /auth/refresh.
+type sessionBody struct {
+	ExpiresIn int64  `json:"expires_in"`
+	Scope     string `json:"scope"`
+	SessionID string `json:"session_id"`
+	CSRFToken string `json:"csrf_token"`
+	User      struct {
+		UserID   string `json:"user_id"`
+		Username string `json:"username"`
+		Email    string `json:"email"`
+	} `json:"user"`
+}
+
+// cookieSession is what a browser holds after signing in: the cookie values the
+// server set and the answer's body.
+type cookieSession struct {
+	names                 cookieNames
+	access, refresh, csrf string
+	body                  sessionBody
+}
+
+// setCookies parses the Set-Cookie headers of r, in order.
+func setCookies(tb testing.TB, r *response) []*http.Cookie {
+	tb.Helper()
+	var cookies []*http.Cookie
+	for _, line := range r.header.Values("Set-Cookie") {
+		c, err := http.ParseSetCookie(line)
+		if err != nil {
+			tb.Fatalf("Set-Cookie %q: %v", line, err)
+		}
+		cookies = append(cookies, c)
+	}
+	return cookies
+}
+
+// MustCookieSession reads a successful sign-in, sign-up or refresh answer.
+func (e *testEnv) MustCookieSession(tb testing.TB, r *response, status int) cookieSession {
+	tb.Helper()
+	if r.status != status {
+		tb.Fatalf("status %d, want %d, body %s", r.status, status, r.body)
+	}
+	cs := cookieSession{names: namesFor(e.api.InsecureCookies)}
+	if err := json.Unmarshal(r.body, &cs.body); err != nil {
+		tb.Fatalf("session answer %s: %v", r.body, err)
+	}
+	for _, c := range setCookies(tb, r) {
+		switch c.Name {
+		case cs.names.access:
+			cs.access = c.Value
+		case cs.names.refresh:
+			cs.refresh = c.Value
+		case cs.names.csrf:
+			cs.csrf = c.Value
+		}
+	}
+	if cs.access == "" || cs.refresh == "" || cs.csrf == "" {
+		tb.Fatalf("cookies missing from %q", r.header.Values("Set-Cookie"))
+	}
+	return cs
+}
+
+// CookieLogin posts the credentials to /auth/login as a form, with extra headers.
+func (e *testEnv) CookieLogin(tb testing.TB, user, pw string, h http.Header) *response {
+	tb.Helper()
+	return e.Do(tb, http.MethodPost, "/auth/login", formType,
+		url.Values{"username": {user}, "password": {pw}}.Encode(), h)
+}
+
+// MustCookieLogin signs the user in at /auth/login with the test password.
+func (e *testEnv) MustCookieLogin(tb testing.TB, user string) cookieSession {
+	tb.Helper()
+	return e.MustCookieSession(tb, e.CookieLogin(tb, user, testPassword, nil), http.StatusOK)
+}
+
+// Cookies returns a Cookie header value with the access, refresh and CSRF cookies
+// of cs, as a browser would send them to /auth/refresh or /auth/logout.
+func (cs cookieSession) Cookies() string {
+	return cs.names.access + "=" + cs.access + "; " + cs.names.refresh + "=" + cs.refresh +
+		"; " + cs.names.csrf + "=" + cs.csrf
+}
+
+// Header returns a request header with every cookie of cs and its CSRF token.
+func (cs cookieSession) Header() http.Header {
+	return http.Header{"Cookie": {cs.Cookies()}, "X-Csrf-Token": {cs.csrf}}
+}
+
+// browser is an HTTP client with a real cookie jar, so the browser's rules on
+// paths and expiry decide which cookie goes where.
+type browser struct {
+	e      *testEnv
+	jar    *cookiejar.Jar
+	client *http.Client
+}
+
+// NewBrowser returns a client with an empty cookie jar. Over plain http a jar
+// never sends Secure cookies, so use it on an environment with insecure cookies.
+func (e *testEnv) NewBrowser(tb testing.TB) *browser {
+	tb.Helper()
+	jar, err := cookiejar.New(nil)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	client := *e.srv.Client()
+	client.Jar = jar
+	return &browser{e: e, jar: jar, client: &client}
+}
+
+// Do sends a request with the jar's cookies.
+func (b *browser) Do(tb testing.TB, method, path, contentType, body string,
+	header http.Header) *response {
+	tb.Helper()
+	req, err := http.NewRequest(method, b.e.srv.URL+path, strings.NewReader(body))
+	if err != nil {
+		tb.Fatalf("new request: %v", err)
+	}
+	for k, v := range header {
+		req.Header[k] = v
+	}
+	if contentType != "" {
+		req.Header.Set("Content-Type", contentType)
+	}
+	return send(tb, b.client, req)
+}
+
+// Post sends an empty POST carrying the CSRF cookie's value in X-CSRF-Token, as
+// a page's script does.
+func (b *browser) Post(tb testing.TB, path string) *response {
+	tb.Helper()
+	h := http.Header{}
+	h.Set("X-CSRF-Token", b.Cookie(tb, "gatepass_csrf", "/"))
+	return b.Do(tb, http.MethodPost, path, "", "", h)
+}
+
+// Cookie returns the value of the named cookie the jar would send to path, or "".
+func (b *browser) Cookie(tb testing.TB, name, path string) string {
+	tb.Helper()
+	u, err := url.Parse(b.e.srv.URL + path)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	for _, c := range b.jar.Cookies(u) {
+		if c.Name == name {
+			return c.Value
+		}
+	}
+	return ""
+}
+
+// SessionByID returns the stored session, failing the test if there is none.
+func (e *testEnv) SessionByID(tb testing.TB, id string) *gatepass.Session {
+	tb.Helper()
+	var sess *gatepass.Session
+	err := e.db.View(context.Background(), func(tx gatepass.Tx) error {
+		var err error
+		sess, err = tx.FindSessionByID(context.Background(), id)
+		return err
+	})
+	if err != nil {
+		tb.Fatalf("find session %s: %v", id, err)
+	}
+	return sess
+}
+
+// RefreshToken returns the stored record of a refresh token.
+func (e *testEnv) RefreshToken(tb testing.TB, tok string) *gatepass.RefreshToken {
+	tb.Helper()
+	sum := sha256.Sum256([]byte(tok))
+	var rt *gatepass.RefreshToken
+	err := e.db.View(context.Background(), func(tx gatepass.Tx) error {
+		var err error
+		rt, err = tx.FindRefreshToken(context.Background(), sum[:])
+		return err
+	})
+	if err != nil {
+		tb.Fatalf("find refresh token: %v", err)
+	}
+	return rt
 }

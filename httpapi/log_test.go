@@ -76,3 +76,57 @@ func TestLogsHoldNoSecrets(t *testing.T) {
 		t.Logf("logs:\n%s", logs)
 	}
 }
+
+// TestCookieLogsHoldNoSecrets drives the cookie endpoints, successes, refusals and
+// failures, and checks that no cookie value reaches the log or an error body.
+func TestCookieLogsHoldNoSecrets(t *testing.T) {
+	e := MustOpenEnv(t, envOptions{signUp: true, corsOrigins: []string{"https://app.test"}})
+	e.MustCreateUser(t, testUser, "")
+
+	first := e.MustCookieLogin(t, testUser)
+	e.CookieLogin(t, testUser, "wrong password", nil)
+	e.CookieLogin(t, testUser, testPassword, http.Header{"Origin": {"https://evil.test"}})
+	e.Do(t, http.MethodPost, "/auth/signup", formType, "username=carol&password=password123",
+		nil)
+	e.Do(t, http.MethodGet, "/auth/me", "", "", http.Header{"Cookie": {first.Cookies()}})
+
+	// Refused and accepted refreshes, a replay after the reuse interval, logouts.
+	var bodies []string
+	forged := http.Header{"Cookie": {first.Cookies()}, "X-Csrf-Token": {"forged"}}
+	bodies = append(bodies, string(e.Do(t, http.MethodPost, "/auth/refresh", "", "",
+		forged).body))
+	second := e.MustCookieSession(t, e.Do(t, http.MethodPost, "/auth/refresh", "", "",
+		first.Header()), http.StatusOK)
+	e.clock.Advance(time.Minute)
+	bodies = append(bodies, string(e.Do(t, http.MethodPost, "/auth/refresh", "", "",
+		first.Header()).body))
+	third := e.MustCookieLogin(t, testUser)
+	e.clock.Advance(time.Hour)
+	bodies = append(bodies, string(e.Do(t, http.MethodGet, "/auth/sessions", "", "",
+		third.Header()).body))
+	e.Do(t, http.MethodPost, "/auth/logout", "", "", third.Header())
+
+	logs := e.logs.String()
+	for _, cs := range []cookieSession{first, second, third} {
+		for name, secret := range map[string]string{
+			"access cookie": cs.access, "refresh cookie": cs.refresh, "csrf cookie": cs.csrf,
+		} {
+			if strings.Contains(logs, secret) {
+				t.Errorf("the log holds a %s", name)
+			}
+			for _, b := range bodies {
+				if strings.Contains(b, secret) {
+					t.Errorf("an error body holds a %s: %s", name, b)
+				}
+			}
+		}
+	}
+	for _, s := range []string{testPassword, "password123", "Cookie", "forged"} {
+		if strings.Contains(logs, s) {
+			t.Errorf("the log holds %q", s)
+		}
+	}
+	if t.Failed() {
+		t.Logf("logs:\n%s", logs)
+	}
+}

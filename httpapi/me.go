@@ -21,17 +21,12 @@ type meResponse struct {
 }
 
 // handleMe answers who the bearer of the access token is. It runs behind
-// requireBearer. The token alone would name the user, but the account and session
-// are loaded so that a disabled user or a signed-out session is refused at once
-// rather than when the token expires.
+// requireAccess.
 func (s *Server) handleMe(w http.ResponseWriter, r *http.Request) {
 	claims := gatepass.ClaimsFromContext(r.Context())
 	u, _, err := s.svc.Me(r.Context(), claims)
-	if gatepass.ErrorCode(err) == gatepass.EINVALIDTOKEN {
-		s.rejectToken(w, r, err, "session_or_user_gone")
-		return
-	} else if err != nil {
-		s.writeError(w, r, err)
+	if err != nil {
+		s.writeAccessError(w, r, err)
 		return
 	}
 
@@ -45,4 +40,15 @@ func (s *Server) handleMe(w http.ResponseWriter, r *http.Request) {
 		ClientID:  claims.ClientID,
 		ExpiresAt: time.Unix(claims.ExpiresAt, 0).UTC().Format(time.RFC3339),
 	})
+}
+
+// writeAccessError answers a failure of svc.Me. The account endpoints call Me,
+// although the token alone names the user, so that a disabled user or a
+// signed-out session is refused at once rather than when the token expires.
+func (s *Server) writeAccessError(w http.ResponseWriter, r *http.Request, err error) {
+	if gatepass.ErrorCode(err) == gatepass.EINVALIDTOKEN {
+		s.rejectToken(w, r, err, "session_or_user_gone")
+		return
+	}
+	s.writeError(w, r, err)
 }

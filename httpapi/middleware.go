@@ -1,6 +1,7 @@
 package httpapi
 
 import (
+	"context"
 	"fmt"
 	"log/slog"
 	"net/http"
@@ -12,7 +13,8 @@ import (
 
 // errMissingToken answers a request to a protected endpoint that carries no token.
 // RFC 6750 section 3.1 says such a challenge carries no error code.
-var errMissingToken = gatepass.Errorf(codeMissingToken, "a bearer access token is required")
+var errMissingToken = gatepass.Errorf(codeMissingToken,
+	"an access token is required, as a bearer token or in the access cookie")
 
 // statusRecorder remembers the status a handler sent, for the access log.
 type statusRecorder struct {
@@ -102,14 +104,45 @@ func securityHeaders(next http.Handler) http.Handler {
 	})
 }
 
-// requireBearer admits only requests with a valid access token in the
-// Authorization header (RFC 6750 section 2.1) and puts its claims in the request
-// context. The token is verified locally, without a database call.
-func (s *Server) requireBearer(next http.Handler) http.Handler {
+// credential says how a request proved who it is.
+type credential int
+
+const (
+	credentialNone credential = iota
+	credentialBearer
+	credentialCookie
+)
+
+type contextKey int
+
+const credentialKey contextKey = iota
+
+// newContextWithCredential returns a copy of ctx that records how the request was
+// authenticated.
+func newContextWithCredential(ctx context.Context, c credential) context.Context {
+	return context.WithValue(ctx, credentialKey, c)
+}
+
+// credentialFromContext returns how the request was authenticated, or
+// credentialNone.
+func credentialFromContext(ctx context.Context) credential {
+	c, _ := ctx.Value(credentialKey).(credential)
+	return c
+}
+
+// requireAccess admits only requests with a valid access token and puts its
+// claims and the kind of credential in the request context. The token comes from
+// the Authorization header (RFC 6750 section 2.1) or, failing that, from the
+// access cookie; a cookie-authenticated state change must also pass the CSRF
+// checks. The token is verified locally, without a database call.
+func (s *Server) requireAccess(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		tok, ok := bearerToken(r)
-		if !ok {
+		tok, cred := s.accessToken(r)
+		if cred == credentialNone {
 			s.writeError(w, r, errMissingToken)
+			return
+		} else if cred == credentialCookie && !safeMethod(r.Method) &&
+			!s.allowCookieRequest(w, r) {
 			return
 		}
 
@@ -120,8 +153,23 @@ func (s *Server) requireBearer(next http.Handler) http.Handler {
 		}
 
 		ctx := gatepass.NewContextWithClaims(r.Context(), claims)
+		ctx = newContextWithCredential(ctx, cred)
 		next.ServeHTTP(w, r.WithContext(ctx))
 	})
+}
+
+// accessToken returns the access token of r and where it came from. A bearer
+// token wins, so an API client is never mistaken for the browser whose cookies it
+// happens to carry; any other Authorization scheme, such as the Basic a browser
+// sends to a site behind a password, leaves the cookie in charge.
+func (s *Server) accessToken(r *http.Request) (string, credential) {
+	if tok, ok := bearerToken(r); ok {
+		return tok, credentialBearer
+	}
+	if c, err := r.Cookie(s.cookieName(accessCookie)); err == nil && c.Value != "" {
+		return c.Value, credentialCookie
+	}
+	return "", credentialNone
 }
 
 // rejectToken logs a refused access token and answers 401 invalid_token. An error

@@ -122,6 +122,15 @@ func TestWriteError(t *testing.T) {
 		"invalid-token":     gatepass.Errorf(gatepass.EINVALIDTOKEN, `a "quoted" reason`),
 		"unknown-code":      gatepass.Errorf("made_up", "whatever"),
 		"unsupported-grant": gatepass.Errorf(codeUnsupportedGrantType, "no"),
+		"field":             gatepass.FieldError("password", "password is too short"),
+		"wrapped-conflict-fields": fmt.Errorf("sign up: %w", &gatepass.Error{
+			Code: gatepass.ECONFLICT, Message: "username is already taken",
+			Fields: map[string]string{"username": "username is already taken"}}),
+		"cross-site":   gatepass.Errorf(codeCrossSite, "origin"),
+		"cookie-grant": gatepass.Errorf(codeCookieGrant, "dead"),
+	}
+	body := func(code, description string) errorResponse {
+		return errorResponse{Error: code, Description: description}
 	}
 	s.mux.HandleFunc("GET /error/{name}", func(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, errs[r.PathValue("name")])
@@ -136,30 +145,36 @@ func TestWriteError(t *testing.T) {
 		wantHeader map[string]string
 	}{
 		{name: "internal", wantStatus: 500,
-			wantBody: errorResponse{"server_error", "internal error"}},
-		{name: "wrapped-invalid", wantStatus: 400,
-			wantBody: errorResponse{"invalid_request", "bad"}},
-		{name: "forbidden", wantStatus: 403, wantBody: errorResponse{"access_denied", "no"}},
-		{name: "not-found", wantStatus: 404,
-			wantBody: errorResponse{"not_found", "no such thing"}},
-		{name: "conflict", wantStatus: 409, wantBody: errorResponse{"conflict", "taken"}},
+			wantBody: body("server_error", "internal error")},
+		{name: "wrapped-invalid", wantStatus: 400, wantBody: body("invalid_request", "bad")},
+		{name: "forbidden", wantStatus: 403, wantBody: body("access_denied", "no")},
+		{name: "not-found", wantStatus: 404, wantBody: body("not_found", "no such thing")},
+		{name: "conflict", wantStatus: 409, wantBody: body("conflict", "taken")},
 		{name: "too-many", wantStatus: 429,
-			wantBody:   errorResponse{"too_many_requests", "slow down"},
+			wantBody:   body("too_many_requests", "slow down"),
 			wantHeader: map[string]string{"Retry-After": "60"}},
 		{name: "unavailable", wantStatus: 503,
-			wantBody: errorResponse{"temporarily_unavailable", "database busy"}},
+			wantBody: body("temporarily_unavailable", "database busy")},
 		{name: "invalid-grant", wantStatus: 400,
-			wantBody: errorResponse{"invalid_grant", gatepass.ErrInvalidGrant.Message}},
+			wantBody: body("invalid_grant", gatepass.ErrInvalidGrant.Message)},
 		{name: "invalid-scope", wantStatus: 400,
-			wantBody: errorResponse{"invalid_scope", gatepass.ErrInvalidScope.Message}},
+			wantBody: body("invalid_scope", gatepass.ErrInvalidScope.Message)},
 		{name: "invalid-token", wantStatus: 401,
-			wantBody: errorResponse{"invalid_token", `a "quoted" reason`},
+			wantBody: body("invalid_token", `a "quoted" reason`),
 			wantHeader: map[string]string{"WWW-Authenticate": `Bearer realm="gatepass", ` +
 				`error="invalid_token", error_description="a quoted reason"`}},
 		{name: "unknown-code", wantStatus: 500,
-			wantBody: errorResponse{"server_error", "internal error"}},
+			wantBody: body("server_error", "internal error")},
 		{name: "unsupported-grant", wantStatus: 400,
-			wantBody: errorResponse{"unsupported_grant_type", "no"}},
+			wantBody: body("unsupported_grant_type", "no")},
+		{name: "field", wantStatus: 400, wantBody: errorResponse{Error: "invalid_request",
+			Description: "password is too short",
+			Fields:      map[string]string{"password": "password is too short"}}},
+		{name: "wrapped-conflict-fields", wantStatus: 409, wantBody: errorResponse{
+			Error: "conflict", Description: "username is already taken",
+			Fields: map[string]string{"username": "username is already taken"}}},
+		{name: "cross-site", wantStatus: 403, wantBody: body("invalid_request", "origin")},
+		{name: "cookie-grant", wantStatus: 401, wantBody: body("invalid_grant", "dead")},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

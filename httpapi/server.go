@@ -1,12 +1,14 @@
 // Package httpapi serves the gatepass token service over HTTP: the OAuth 2.0 token,
-// revocation and introspection endpoints, the discovery documents, the account
-// endpoints and the health checks. It knows nothing of SQL: everything goes through
-// auth.Service.
+// revocation and introspection endpoints, the discovery documents, the browser
+// (cookie) endpoints, the account endpoints and the health checks. It knows nothing
+// of SQL: everything goes through auth.Service.
 package httpapi
 
 import (
+	"fmt"
 	"log/slog"
 	"net/http"
+	"net/url"
 	"time"
 
 	"github.com/gatepass/gatepass/auth"
@@ -28,6 +30,7 @@ const (
 	attrReason    = "reason"
 	attrPanic     = "panic"
 	attrStack     = "stack"
+	attrOrigin    = "origin"
 )
 
 // Server serves the HTTP API of one auth.Service. Set the exported fields before
@@ -46,6 +49,19 @@ type Server struct {
 	// every introspection request.
 	IntrospectionSecret string
 
+	// CORSOrigins lists the origins (scheme://host[:port]) whose pages may call the
+	// API with credentials, and whose requests pass the CSRF origin check. Check
+	// them with Validate.
+	CORSOrigins []string
+
+	// InsecureCookies drops the Secure attribute and the __Host-/__Secure- name
+	// prefixes, for development over plain http. Validate allows it only for an
+	// issuer on a loopback host.
+	InsecureCookies bool
+
+	// AllowSignUp enables POST /auth/signup; without it the endpoint is 404.
+	AllowSignUp bool
+
 	svc *auth.Service
 	mux *http.ServeMux
 
@@ -54,16 +70,22 @@ type Server struct {
 	// path, under which the document is also served.
 	metadata   []byte
 	issuerPath string
+
+	// issuerOrigin is the issuer's origin, which the CSRF origin check always
+	// accepts. corsOrigins is CORSOrigins normalised, built by Handler.
+	issuerOrigin string
+	corsOrigins  map[string]bool
 }
 
 // NewServer returns a server for svc with its routes registered.
 func NewServer(svc *auth.Service) *Server {
 	s := &Server{
-		Logger:     slog.Default().With("component", "httpapi"),
-		svc:        svc,
-		mux:        http.NewServeMux(),
-		metadata:   buildMetadata(svc.Config()),
-		issuerPath: issuerPath(svc.Config()),
+		Logger:       slog.Default().With("component", "httpapi"),
+		svc:          svc,
+		mux:          http.NewServeMux(),
+		metadata:     buildMetadata(svc.Config()),
+		issuerPath:   issuerPath(svc.Config()),
+		issuerOrigin: issuerOrigin(svc.Config()),
 	}
 	s.routes()
 	return s
@@ -79,7 +101,15 @@ func (s *Server) routes() {
 	s.mux.HandleFunc("GET "+metadataPath, s.handleMetadata)
 	s.mux.HandleFunc("GET "+metadataPath+"/{path...}", s.handleMetadata)
 
-	s.mux.Handle("GET /auth/me", s.requireBearer(http.HandlerFunc(s.handleMe)))
+	s.mux.HandleFunc("POST /auth/login", s.handleLogin)
+	s.mux.HandleFunc("POST /auth/signup", s.handleSignUp)
+	s.mux.HandleFunc("POST /auth/refresh", s.handleCookieRefresh)
+	s.mux.HandleFunc("POST /auth/logout", s.handleLogout)
+
+	s.mux.Handle("GET /auth/me", s.requireAccess(http.HandlerFunc(s.handleMe)))
+	s.mux.Handle("GET /auth/sessions", s.requireAccess(http.HandlerFunc(s.handleSessions)))
+	s.mux.Handle("DELETE /auth/sessions/{id}",
+		s.requireAccess(http.HandlerFunc(s.handleDeleteSession)))
 
 	s.mux.HandleFunc("GET /healthz", s.handleHealth)
 	s.mux.HandleFunc("GET /readyz", s.handleReady)
@@ -89,10 +119,44 @@ func (s *Server) routes() {
 
 // Handler returns the routes wrapped in the middleware every request goes through:
 // the access log outermost so it sees the final status, then panic recovery, then
-// the security headers.
+// the security headers, then CORS, so that error answers carry CORS headers too.
 func (s *Server) Handler() http.Handler {
-	return s.logRequests(s.recoverPanics(securityHeaders(s.mux)))
+	s.corsOrigins = map[string]bool{}
+	for _, o := range s.CORSOrigins {
+		if origin, err := ParseOrigin(o); err == nil {
+			s.corsOrigins[origin] = true
+		}
+	}
+	return s.logRequests(s.recoverPanics(securityHeaders(s.cors(s.mux))))
 }
+
+// Validate checks the exported settings and names the flag of the first one that
+// is wrong. Handler silently drops CORS origins Validate would refuse.
+func (s *Server) Validate() error {
+	for _, o := range s.CORSOrigins {
+		if _, err := ParseOrigin(o); err != nil {
+			return fmt.Errorf("cors-origin: %w", err)
+		}
+	}
+
+	// Without Secure, a cookie travels in clear and any network attacker can take
+	// the session; only a loopback issuer keeps the traffic on the machine.
+	if !s.InsecureCookies {
+		return nil
+	}
+	host := ""
+	if u, err := url.Parse(s.svc.Config().Issuer); err == nil {
+		host = u.Hostname()
+	}
+	if !loopbackHosts[host] {
+		return fmt.Errorf("insecure-cookies: allowed only when the issuer host is "+
+			"localhost, 127.0.0.1 or [::1], not %q", host)
+	}
+	return nil
+}
+
+// loopbackHosts are the issuer hosts for which cookies without Secure are allowed.
+var loopbackHosts = map[string]bool{"localhost": true, "127.0.0.1": true, "::1": true}
 
 // NewHTTPServer returns an http.Server for h whose timeouts and header limit keep
 // slow or hostile clients from holding connections open.

@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"strings"
 	"sync"
 	"time"
 
@@ -21,6 +22,35 @@ type serveConfig struct {
 	maxBody             int64
 	pruneInterval       time.Duration
 	shutdownTimeout     time.Duration
+	corsOrigins         originList
+	insecureCookies     bool
+	signup              bool
+}
+
+// originList is the repeatable --cors-origin flag. One value may also list
+// several origins separated by commas or spaces, which is how GATEPASS_CORS_ORIGIN
+// holds them. Each is checked as it is set, so a bad one stops the start.
+type originList []string
+
+// String returns the origins, comma-separated.
+func (l *originList) String() string {
+	return strings.Join(*l, ",")
+}
+
+// Set adds the origins in v.
+func (l *originList) Set(v string) error {
+	fields := strings.FieldsFunc(v, func(r rune) bool { return r == ',' || r == ' ' })
+	if len(fields) == 0 {
+		return fmt.Errorf("%q names no origin", v)
+	}
+	for _, f := range fields {
+		origin, err := httpapi.ParseOrigin(f)
+		if err != nil {
+			return err
+		}
+		*l = append(*l, origin)
+	}
+	return nil
 }
 
 func (m *Main) serve(ctx context.Context, args []string) error {
@@ -35,6 +65,11 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 		"how often expired sessions and tokens are deleted")
 	fs.DurationVar(&sc.shutdownTimeout, "shutdown-timeout", 15*time.Second,
 		"how long in-flight requests may take to finish on shutdown")
+	fs.Var(&sc.corsOrigins, "cors-origin",
+		"origin (scheme://host[:port]) whose pages may call the API with cookies; repeatable")
+	fs.BoolVar(&sc.insecureCookies, "insecure-cookies", false,
+		"cookies without Secure and name prefixes, for plain http on a loopback issuer")
+	fs.BoolVar(&sc.signup, "signup", false, "enable self-service sign-up at POST /auth/signup")
 	if err := m.parse(fs, args); err != nil {
 		return err
 	} else if fs.NArg() > 0 {
@@ -60,6 +95,10 @@ func (m *Main) runServer(ctx context.Context, c *config, sc *serveConfig,
 		return err
 	}
 	defer store.Close()
+	api, err := newAPI(svc, sc, log)
+	if err != nil {
+		return err
+	}
 	if err := svc.EnsureAlgorithm(ctx); err != nil {
 		return fmt.Errorf("signing key: %w", err)
 	}
@@ -74,7 +113,7 @@ func (m *Main) runServer(ctx context.Context, c *config, sc *serveConfig,
 	if err != nil {
 		return fmt.Errorf("listen: %w", err)
 	}
-	srv := m.httpServer(svc, sc, log)
+	srv := httpServer(api, log)
 
 	// The background loop stops before the deferred store.Close runs.
 	bg, stopBackground := context.WithCancel(context.WithoutCancel(ctx))
@@ -91,15 +130,30 @@ func (m *Main) runServer(ctx context.Context, c *config, sc *serveConfig,
 	return serveUntilDone(ctx, srv, ln, sc.shutdownTimeout, log)
 }
 
-func (m *Main) httpServer(svc *auth.Service, sc *serveConfig, log *slog.Logger) *http.Server {
+// newAPI configures the HTTP API from the serve flags and checks the result.
+func newAPI(svc *auth.Service, sc *serveConfig, log *slog.Logger) (*httpapi.Server, error) {
 	api := httpapi.NewServer(svc)
 	api.Logger = log.With("component", "http")
 	api.MaxBodyBytes = sc.maxBody
 	api.IntrospectionSecret = sc.introspectionSecret
+	api.CORSOrigins = sc.corsOrigins
+	api.InsecureCookies = sc.insecureCookies
+	api.AllowSignUp = sc.signup
+	if err := api.Validate(); err != nil {
+		return nil, err
+	}
+
 	if sc.introspectionSecret == "" {
 		log.Info("token introspection disabled: no --introspection-secret")
 	}
+	if sc.insecureCookies {
+		log.Warn("cookies are sent without Secure: --insecure-cookies is for development")
+	}
+	return api, nil
+}
 
+// httpServer wraps the API in an http.Server that logs through log.
+func httpServer(api *httpapi.Server, log *slog.Logger) *http.Server {
 	srv := httpapi.NewHTTPServer("", api.Handler())
 	srv.ErrorLog = slog.NewLogLogger(log.With("component", "http").Handler(), slog.LevelWarn)
 	return srv
