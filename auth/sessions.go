@@ -39,6 +39,9 @@ func (s *Service) FindSessions(ctx context.Context, userID int64) ([]*gatepass.S
 	return sessions, err
 }
 
+// errSessionNotFound answers for unknown sessions and other users' alike.
+var errSessionNotFound = gatepass.Errorf(gatepass.ENOTFOUND, "session not found")
+
 // RevokeUserSession revokes one of the user's own sessions. Returns ENOTFOUND when
 // the session is not the user's, so nobody learns which ids exist.
 func (s *Service) RevokeUserSession(ctx context.Context, userID int64, sid string) error {
@@ -47,12 +50,14 @@ func (s *Service) RevokeUserSession(ctx context.Context, userID int64, sid strin
 		if err != nil {
 			return err
 		} else if sess.UserID != userID {
-			return gatepass.Errorf(gatepass.ENOTFOUND, "session not found")
+			return errSessionNotFound
 		}
 		_, err = s.revokeTx(ctx, tx, sid, gatepass.RevokeLogout, s.now())
 		return err
 	})
-	if err != nil {
+	if gatepass.ErrorCode(err) == gatepass.ENOTFOUND {
+		return errSessionNotFound
+	} else if err != nil {
 		return err
 	}
 	s.Logger.Info("session revoked", attrSessionID, sid, attrUserID, userID,

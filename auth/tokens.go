@@ -32,6 +32,9 @@ type TokenPair struct {
 	Scope     string
 	SessionID string
 	UserID    int64
+
+	// User is the account the pair was issued to, as read in the same transaction.
+	User *gatepass.User
 }
 
 // issueAccessToken signs an access token for a session.
@@ -79,6 +82,7 @@ func (s *Service) pair(u *gatepass.User, sess *gatepass.Session, scope, refresh 
 		Scope:            scope,
 		SessionID:        sess.ID,
 		UserID:           u.ID,
+		User:             u,
 	}, nil
 }
 

@@ -77,7 +77,7 @@ func (s *Server) handleLogin(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
-	s.writeSession(w, r, http.StatusOK, pair)
+	s.writeSession(w, http.StatusOK, pair)
 }
 
 // handleSignUp creates an account from a form (username, email, password; JSON
@@ -108,7 +108,7 @@ func (s *Server) handleSignUp(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
-	s.writeSession(w, r, http.StatusCreated, pair)
+	s.writeSession(w, http.StatusCreated, pair)
 }
 
 // handleCookieRefresh rotates the refresh cookie and sets every cookie anew. A
@@ -138,25 +138,15 @@ func (s *Server) handleCookieRefresh(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
-	s.writeSession(w, r, http.StatusOK, pair)
+	s.writeSession(w, http.StatusOK, pair)
 }
 
-// writeSession sets the cookies of pair and answers with its description. The
-// cookies are set before the user is loaded: if that fails, the 500 still
-// delivers the rotated tokens, and the session is not lost with the answer.
-//
-// TODO(auth): auth.TokenPair does not carry the user, so every sign-in and
-// refresh reads it again; let TokenPair hold the username and e-mail.
-func (s *Server) writeSession(w http.ResponseWriter, r *http.Request, status int,
-	pair *auth.TokenPair) {
+// writeSession sets the cookies of pair and answers with its description.
+func (s *Server) writeSession(w http.ResponseWriter, status int, pair *auth.TokenPair) {
 	csrf := newCSRFToken()
 	s.setCookies(w, pair, csrf)
 
-	u, err := s.svc.FindUserByID(r.Context(), pair.UserID)
-	if err != nil {
-		s.writeError(w, r, err)
-		return
-	}
+	u := pair.User
 	writeJSON(w, status, sessionResponse{
 		ExpiresIn: pair.ExpiresIn,
 		Scope:     pair.Scope,
