@@ -128,6 +128,11 @@ func (s *Service) rotateKeysTx(ctx context.Context, tx gatepass.Tx) error {
 }
 
 // createKeyTx retires the current keys and stores a new current one.
+//
+// TODO(keys): encrypt private keys and the refresh secret at rest with a key from
+// the environment, so a leaked database file alone cannot mint tokens.
+// TODO(keys): publish a new key one JWKS cache lifetime before it signs, so
+// resource servers with a cached JWKS never meet an unknown kid.
 func (s *Service) createKeyTx(ctx context.Context, tx gatepass.Tx,
 	alg string) (*gatepass.SigningKey, error) {
 	if !slices.Contains(token.Algorithms, alg) {
