@@ -15,9 +15,10 @@ import (
 // CORS preflight answers. The lists are fixed: they name everything the API
 // accepts, so they need not echo what the browser asked for.
 const (
-	corsAllowMethods = "GET, POST, DELETE"
-	corsAllowHeaders = "Authorization, Content-Type, X-CSRF-Token"
-	corsMaxAge       = "600"
+	corsAllowMethods  = "GET, POST, DELETE"
+	corsAllowHeaders  = "Authorization, Content-Type, X-CSRF-Token"
+	corsExposeHeaders = "Retry-After, WWW-Authenticate, Date"
+	corsMaxAge        = "600"
 )
 
 // errOriginNotAllowed answers a preflight from an origin that is not configured.
@@ -105,6 +106,9 @@ func (s *Server) cors(next http.Handler) http.Handler {
 		if allowed {
 			h.Set("Access-Control-Allow-Origin", origin)
 			h.Set("Access-Control-Allow-Credentials", "true")
+			// Clients need these to back off after 429 and to tell an expired
+			// token from another 401.
+			h.Set("Access-Control-Expose-Headers", corsExposeHeaders)
 		}
 
 		switch {

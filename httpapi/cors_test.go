@@ -18,7 +18,7 @@ const (
 var corsHeaders = []string{
 	"Access-Control-Allow-Origin", "Access-Control-Allow-Credentials",
 	"Access-Control-Allow-Methods", "Access-Control-Allow-Headers",
-	"Access-Control-Max-Age",
+	"Access-Control-Max-Age", "Access-Control-Expose-Headers",
 }
 
 // checkHeaders compares the CORS headers of r with want; absent ones must be
@@ -40,6 +40,7 @@ func TestCORS(t *testing.T) {
 	allowed := map[string]string{
 		"Access-Control-Allow-Origin":      appOrigin,
 		"Access-Control-Allow-Credentials": "true",
+		"Access-Control-Expose-Headers":    "Retry-After, WWW-Authenticate, Date",
 	}
 
 	// An allowed origin may read the answer, errors included.
@@ -72,6 +73,7 @@ func TestCORS(t *testing.T) {
 	checkHeaders(t, res, map[string]string{
 		"Access-Control-Allow-Origin":      appOrigin,
 		"Access-Control-Allow-Credentials": "true",
+		"Access-Control-Expose-Headers":    "Retry-After, WWW-Authenticate, Date",
 		"Access-Control-Allow-Methods":     "GET, POST, DELETE",
 		"Access-Control-Allow-Headers":     "Authorization, Content-Type, X-CSRF-Token",
 		"Access-Control-Max-Age":           "600",
