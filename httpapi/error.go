@@ -154,11 +154,16 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 }
 
 // handleNotFound answers every request no route matches: 405 with Allow when the
-// path exists under other methods, 404 otherwise. Registering this catch-all stops
-// ServeMux from answering 405 itself, so it is done here, with a JSON body.
+// path exists under other methods, the Fallback for other GET and HEAD requests,
+// 404 otherwise. Registering this catch-all stops ServeMux from answering 405
+// itself, so it is done here, with a JSON body.
 func (s *Server) handleNotFound(w http.ResponseWriter, r *http.Request) {
 	allowed := s.allowedMethods(r)
-	if len(allowed) == 0 {
+	readOnly := r.Method == http.MethodGet || r.Method == http.MethodHead
+	if len(allowed) == 0 && readOnly && s.Fallback != nil {
+		s.Fallback.ServeHTTP(w, r)
+		return
+	} else if len(allowed) == 0 {
 		writeNotFound(w)
 		return
 	}

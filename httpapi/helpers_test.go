@@ -110,6 +110,7 @@ type envOptions struct {
 	insecureCookies     bool
 	corsOrigins         []string
 	signUp              bool
+	fallback            http.Handler
 }
 
 // MustStartEnv starts a server with the default configuration on a new database.
@@ -169,6 +170,7 @@ func MustOpenEnv(tb testing.TB, opts envOptions) *testEnv {
 	e.api.InsecureCookies = opts.insecureCookies
 	e.api.CORSOrigins = opts.corsOrigins
 	e.api.AllowSignUp = opts.signUp
+	e.api.Fallback = opts.fallback
 	if err := e.api.Validate(); err != nil {
 		tb.Fatalf("validate server: %v", err)
 	}

@@ -62,6 +62,11 @@ type Server struct {
 	// AllowSignUp enables POST /auth/signup; without it the endpoint is 404.
 	AllowSignUp bool
 
+	// Fallback, if set, answers GET and HEAD requests for paths that no API
+	// route serves under any method, such as the demo pages. API routes always
+	// win, and an API path asked with the wrong method is still 405.
+	Fallback http.Handler
+
 	svc *auth.Service
 	mux *http.ServeMux
 

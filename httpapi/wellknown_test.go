@@ -140,6 +140,53 @@ func TestUnknownRoutes(t *testing.T) {
 	}
 }
 
+// TestFallback checks that the fallback answers only GET and HEAD requests for
+// paths no API route serves, and that its answers get the security headers.
+func TestFallback(t *testing.T) {
+	fallback := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/plain")
+		w.Write([]byte("fallback"))
+	})
+	e := MustOpenEnv(t, envOptions{fallback: fallback})
+	tests := []struct {
+		name       string
+		method     string
+		path       string
+		wantStatus int
+		wantBody   string
+		wantError  string
+	}{
+		{name: "get-root", method: http.MethodGet, path: "/",
+			wantStatus: http.StatusOK, wantBody: "fallback"},
+		{name: "get-page", method: http.MethodGet, path: "/account",
+			wantStatus: http.StatusOK, wantBody: "fallback"},
+		{name: "head-root", method: http.MethodHead, path: "/",
+			wantStatus: http.StatusOK},
+		{name: "post-root", method: http.MethodPost, path: "/",
+			wantStatus: http.StatusNotFound, wantError: "not_found"},
+		{name: "get-api-route", method: http.MethodGet, path: "/auth/me",
+			wantStatus: http.StatusUnauthorized, wantError: "unauthorized"},
+		{name: "get-post-only-route", method: http.MethodGet, path: "/auth/login",
+			wantStatus: http.StatusMethodNotAllowed, wantError: "method_not_allowed"},
+		{name: "delete-unknown", method: http.MethodDelete, path: "/account",
+			wantStatus: http.StatusNotFound, wantError: "not_found"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			res := e.Do(t, tt.method, tt.path, "", "", nil)
+			if res.status != tt.wantStatus {
+				t.Errorf("status %d, want %d; body %s", res.status, tt.wantStatus, res.body)
+			}
+			if tt.wantError != "" && res.String(t, "error") != tt.wantError {
+				t.Errorf("body %s, want error %q", res.body, tt.wantError)
+			} else if tt.wantError == "" && string(res.body) != tt.wantBody {
+				t.Errorf("body %q, want %q", res.body, tt.wantBody)
+			}
+			wantSecurityHeaders(t, res)
+		})
+	}
+}
+
 // wantSecurityHeaders checks the headers every response carries.
 func wantSecurityHeaders(tb testing.TB, res *response) {
 	tb.Helper()

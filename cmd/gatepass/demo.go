@@ -15,7 +15,8 @@ const (
 	demoPassword = "demo-password"
 )
 
-// createDemoUser creates the demo account unless it exists, and prints how to use it.
+// createDemoUser creates the demo account unless it exists, and prints how to use
+// it: the demo pages first, for a browser, then the same steps with curl.
 func (m *Main) createDemoUser(ctx context.Context, svc *auth.Service, c *config) error {
 	_, err := svc.CreateUser(ctx, auth.NewUser{Name: demoUser, Email: "demo@example.com",
 		Password: demoPassword})
@@ -25,7 +26,10 @@ func (m *Main) createDemoUser(ctx context.Context, svc *auth.Service, c *config)
 
 	base := c.auth.Issuer
 	fmt.Fprintf(m.Stdout, `
-gatepass demo: sign in as %[2]q with password %[3]q
+gatepass demo: open %[1]s/ in a browser
+and sign in as %[2]q with password %[3]q.
+
+From a terminal:
 
   curl -s %[1]s/oauth/token -d grant_type=password -d username=%[2]s -d password=%[3]s
   curl -s %[1]s/auth/me -H "Authorization: Bearer ACCESS_TOKEN"

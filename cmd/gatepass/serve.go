@@ -13,6 +13,7 @@ import (
 
 	"github.com/gatepass/gatepass/auth"
 	"github.com/gatepass/gatepass/httpapi"
+	"github.com/gatepass/gatepass/web"
 )
 
 // serveConfig holds the flags only "serve" has.
@@ -57,7 +58,8 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 	var c config
 	var sc serveConfig
 	fs := m.newFlagSet("serve", &c)
-	fs.BoolVar(&sc.demo, "demo", false, "create a demo user and print how to sign in")
+	fs.BoolVar(&sc.demo, "demo", false,
+		"create a demo user, serve the demo pages and print how to sign in")
 	fs.StringVar(&sc.introspectionSecret, "introspection-secret", "",
 		"secret resource servers present to POST /oauth/introspect (off when empty)")
 	fs.Int64Var(&sc.maxBody, "max-body", 64<<10, "largest request body in bytes")
@@ -139,6 +141,9 @@ func newAPI(svc *auth.Service, sc *serveConfig, log *slog.Logger) (*httpapi.Serv
 	api.CORSOrigins = sc.corsOrigins
 	api.InsecureCookies = sc.insecureCookies
 	api.AllowSignUp = sc.signup
+	if sc.demo {
+		api.Fallback = web.Handler()
+	}
 	if err := api.Validate(); err != nil {
 		return nil, err
 	}

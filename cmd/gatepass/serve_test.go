@@ -91,8 +91,34 @@ func postForm(tb testing.TB, u string, form url.Values) (int, map[string]any) {
 func TestServeDemo(t *testing.T) {
 	p := NewProgram(t)
 	srv := p.MustServe(t, "--demo", "--log-level", "debug")
-	if !strings.Contains(srv.Stdout.String(), `sign in as "demo"`) {
-		t.Errorf("demo banner missing:\n%s", srv.Stdout.String())
+	banner := srv.Stdout.String()
+	if !strings.Contains(banner, `sign in as "demo"`) {
+		t.Errorf("demo banner missing:\n%s", banner)
+	}
+	// The page comes first, for newcomers; the curl lines after it.
+	first, _, _ := strings.Cut(strings.TrimSpace(banner), "\n")
+	if !strings.HasPrefix(first, "gatepass demo: open http://") ||
+		!strings.HasSuffix(first, "/ in a browser") {
+		t.Errorf("the banner does not start with the demo page's address:\n%s", banner)
+	}
+
+	// The demo pages are served; the API keeps its own answers.
+	res, err := http.Get(srv.URL + "/")
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	if res.StatusCode != http.StatusOK || res.Header.Get("Content-Security-Policy") == "" ||
+		!strings.HasPrefix(res.Header.Get("Content-Type"), "text/html") {
+		t.Errorf("GET /: status %d, headers %v", res.StatusCode, res.Header)
+	}
+	res, err = http.Get(srv.URL + "/auth/me")
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	if res.StatusCode != http.StatusUnauthorized {
+		t.Errorf("GET /auth/me without a token: status %d", res.StatusCode)
 	}
 
 	status, tok := postForm(t, srv.URL+"/oauth/token", url.Values{
