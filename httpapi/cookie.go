@@ -112,16 +112,21 @@ func (s *Server) handleSignUp(w http.ResponseWriter, r *http.Request) {
 }
 
 // handleCookieRefresh rotates the refresh cookie and sets every cookie anew. A
-// missing or dead refresh cookie is 401 and clears the cookies, so the page
-// knows to sign in again.
+// missing refresh cookie is 401 before the token check, since there is nothing a
+// forged request could rotate, so a page on its first visit learns it is signed
+// out. A dead one is 401 too. Both clear the cookies, so the page knows to sign
+// in again, but only for a request from an allowed origin: another site must not
+// be able to clear them.
 func (s *Server) handleCookieRefresh(w http.ResponseWriter, r *http.Request) {
-	if !s.allowCookieRequest(w, r) {
-		return
-	}
 	refresh := s.refreshCookieValue(r)
 	if refresh == "" {
-		s.clearCookies(w)
+		if s.checkOrigin(r) == "" {
+			s.clearCookies(w)
+		}
 		s.writeError(w, r, errNoRefreshCookie)
+		return
+	}
+	if !s.allowCookieRequest(w, r) {
 		return
 	}
 

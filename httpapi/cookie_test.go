@@ -275,8 +275,20 @@ func TestCookieRefreshRefused(t *testing.T) {
 		})
 	}
 
+	// A first visit, with no cookie and so no CSRF token, learns it is signed out.
+	res := e.Do(t, http.MethodPost, "/auth/refresh", "", "", nil)
+	wantError(t, res, http.StatusUnauthorized, "invalid_grant")
+
+	// Another site cannot use that answer to clear the user's cookies.
+	res = e.Do(t, http.MethodPost, "/auth/refresh", "", "", http.Header{
+		"Cookie": {n.access + "=" + cs.access}, "Origin": {"https://evil.example"}})
+	wantError(t, res, http.StatusUnauthorized, "invalid_grant")
+	if got := res.header.Values("Set-Cookie"); len(got) != 0 {
+		t.Errorf("a foreign origin's refresh set cookies: %q", got)
+	}
+
 	// The real cookie was never touched and still works.
-	res := e.Do(t, http.MethodPost, "/auth/refresh", "", "", cs.Header())
+	res = e.Do(t, http.MethodPost, "/auth/refresh", "", "", cs.Header())
 	if res.status != http.StatusOK {
 		t.Errorf("refresh with the real cookie: status %d, body %s", res.status, res.body)
 	}
