@@ -77,7 +77,26 @@ func (s *Server) handleLogin(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
-	s.writeSession(w, http.StatusOK, pair)
+	s.endReplacedSession(r)
+	s.writeSession(w, http.StatusOK, pair, "")
+}
+
+// endReplacedSession revokes the session of the access cookie a browser signing
+// in again still carries: its cookies are about to be overwritten, and a session
+// nobody holds must not stay alive until it expires.
+func (s *Server) endReplacedSession(r *http.Request) {
+	old := s.cookieValue(r, accessCookie)
+	if old == "" {
+		return
+	}
+	claims, err := s.svc.VerifyAccessToken(old)
+	if err != nil {
+		return
+	}
+	err = s.svc.RevokeSession(r.Context(), claims.SessionID, gatepass.RevokeLogout)
+	if err != nil {
+		s.Logger.Error("end replaced session", attrError, err)
+	}
 }
 
 // handleSignUp creates an account from a form (username, email, password; JSON
@@ -108,21 +127,24 @@ func (s *Server) handleSignUp(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
-	s.writeSession(w, http.StatusCreated, pair)
+	s.endReplacedSession(r)
+	s.writeSession(w, http.StatusCreated, pair, "")
 }
 
-// handleCookieRefresh rotates the refresh cookie and sets every cookie anew. A
+// handleCookieRefresh rotates the refresh cookie and sets the cookies anew. A
 // missing refresh cookie is 401 before the token check, since there is nothing a
 // forged request could rotate, so a page on its first visit learns it is signed
 // out. A dead one is 401 too. Both clear the cookies, so the page knows to sign
-// in again, but only for a request from an allowed origin: another site must not
-// be able to clear them.
+// in again, but only for a request from an allowed origin: another site's gets
+// 403 and clears nothing. The CSRF token stays that of the session, so pages
+// and tabs that hold it keep working across refreshes.
 func (s *Server) handleCookieRefresh(w http.ResponseWriter, r *http.Request) {
 	refresh := s.refreshCookieValue(r)
 	if refresh == "" {
-		if s.checkOrigin(r) == "" {
-			s.clearCookies(w)
+		if !s.allowOrigin(w, r) {
+			return
 		}
+		s.clearCookies(w)
 		s.writeError(w, r, errNoRefreshCookie)
 		return
 	}
@@ -143,12 +165,16 @@ func (s *Server) handleCookieRefresh(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
-	s.writeSession(w, http.StatusOK, pair)
+	s.writeSession(w, http.StatusOK, pair, s.cookieValue(r, csrfCookie))
 }
 
-// writeSession sets the cookies of pair and answers with its description.
-func (s *Server) writeSession(w http.ResponseWriter, status int, pair *auth.TokenPair) {
-	csrf := newCSRFToken()
+// writeSession sets the cookies of pair and answers with its description. csrf
+// is the session's CSRF token; empty means a new session, which gets a new one.
+func (s *Server) writeSession(w http.ResponseWriter, status int, pair *auth.TokenPair,
+	csrf string) {
+	if csrf == "" {
+		csrf = newCSRFToken()
+	}
 	s.setCookies(w, pair, csrf)
 
 	u := pair.User

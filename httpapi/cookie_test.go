@@ -95,15 +95,18 @@ func TestCookieAttributes(t *testing.T) {
 			first := e.MustCookieSession(t, res, http.StatusOK)
 			checkSessionAnswer(t, e, res, first, u.ID)
 
-			// An hour later, refresh: every cookie is set anew, with fresh values
-			// and the full lifetimes again.
+			// An hour later, refresh: every cookie is set anew, with the full
+			// lifetimes again; the tokens are fresh and the CSRF token is the
+			// session's, so other tabs holding it keep working.
 			e.clock.Advance(time.Hour)
 			res = e.Do(t, http.MethodPost, "/auth/refresh", "", "", first.Header())
 			second := e.MustCookieSession(t, res, http.StatusOK)
 			checkSessionAnswer(t, e, res, second, u.ID)
-			if second.access == first.access || second.refresh == first.refresh ||
-				second.csrf == first.csrf {
-				t.Errorf("refresh kept a cookie value")
+			if second.access == first.access || second.refresh == first.refresh {
+				t.Errorf("refresh kept a token")
+			}
+			if second.csrf != first.csrf || second.body.CSRFToken != first.csrf {
+				t.Errorf("refresh changed the session's CSRF token")
 			}
 			if second.body.SessionID != first.body.SessionID {
 				t.Errorf("refresh changed the session")
@@ -279,10 +282,10 @@ func TestCookieRefreshRefused(t *testing.T) {
 	res := e.Do(t, http.MethodPost, "/auth/refresh", "", "", nil)
 	wantError(t, res, http.StatusUnauthorized, "invalid_grant")
 
-	// Another site cannot use that answer to clear the user's cookies.
+	// Another site's request is refused as forged and clears nothing.
 	res = e.Do(t, http.MethodPost, "/auth/refresh", "", "", http.Header{
 		"Cookie": {n.access + "=" + cs.access}, "Origin": {"https://evil.example"}})
-	wantError(t, res, http.StatusUnauthorized, "invalid_grant")
+	wantError(t, res, http.StatusForbidden, "invalid_request")
 	if got := res.header.Values("Set-Cookie"); len(got) != 0 {
 		t.Errorf("a foreign origin's refresh set cookies: %q", got)
 	}
@@ -398,4 +401,24 @@ func TestAccessCookieAndBearer(t *testing.T) {
 	h = http.Header{"Cookie": {cs.names.access + "=garbage"}}
 	wantError(t, e.Do(t, http.MethodGet, "/auth/me", "", "", h), http.StatusUnauthorized,
 		"invalid_token")
+}
+
+// TestCookieLoginEndsReplacedSession: signing in again in the same browser ends
+// the session whose cookies the new ones replace.
+func TestCookieLoginEndsReplacedSession(t *testing.T) {
+	e := MustStartEnv(t)
+	e.MustCreateUser(t, testUser, "")
+	first := e.MustCookieLogin(t, testUser)
+
+	h := http.Header{"Cookie": {first.Cookies()}}
+	res := e.Do(t, http.MethodPost, "/auth/login", "application/x-www-form-urlencoded",
+		"username="+testUser+"&password="+testPassword, h)
+	second := e.MustCookieSession(t, res, http.StatusOK)
+
+	res = e.Do(t, http.MethodPost, "/auth/refresh", "", "", first.Header())
+	wantError(t, res, http.StatusUnauthorized, "invalid_grant")
+	res = e.Do(t, http.MethodPost, "/auth/refresh", "", "", second.Header())
+	if res.status != http.StatusOK {
+		t.Errorf("the new session does not refresh: %d %s", res.status, res.body)
+	}
 }

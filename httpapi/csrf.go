@@ -77,11 +77,11 @@ func (s *Server) checkOrigin(r *http.Request) string {
 // time.
 func (s *Server) checkCSRFToken(r *http.Request) string {
 	given := r.Header.Get(csrfHeader)
-	c, err := r.Cookie(s.cookieName(csrfCookie))
+	cookie := s.cookieValue(r, csrfCookie)
 	switch {
-	case err != nil || c.Value == "" || given == "":
+	case cookie == "" || given == "":
 		return "csrf_token_missing"
-	case !secretEqual(given, c.Value):
+	case !secretEqual(given, cookie):
 		return "csrf_token_mismatch"
 	}
 	return ""

@@ -195,3 +195,57 @@ func TestLoginCSRF(t *testing.T) {
 		t.Errorf("the refused sign-up created the account: status %d", res.status)
 	}
 }
+
+// TestForgedWithoutCookies: a cross-site form post carries no cookie (SameSite),
+// and is still refused as forged, with 403, before anything else is said.
+func TestForgedWithoutCookies(t *testing.T) {
+	e := MustStartEnv(t)
+	e.MustCreateUser(t, testUser, "")
+	cs := e.MustCookieLogin(t, testUser)
+	forged := http.Header{"Origin": {"https://evil.example"}}
+
+	for _, req := range []struct{ method, path string }{
+		{http.MethodPost, "/auth/refresh"},
+		{http.MethodPost, "/auth/logout?scope=global"},
+		{http.MethodDelete, "/auth/sessions/" + cs.body.SessionID},
+	} {
+		res := e.Do(t, req.method, req.path, "", "", forged)
+		wantError(t, res, http.StatusForbidden, "invalid_request")
+		if got := res.header.Values("Set-Cookie"); len(got) != 0 {
+			t.Errorf("%s %s set cookies: %q", req.method, req.path, got)
+		}
+	}
+}
+
+// TestPlantedCookieRefused: a sibling subdomain can plant a second refresh cookie
+// with a Domain attribute. With two of a name neither is trusted, so the victim's
+// browser can never be switched into the attacker's session.
+func TestPlantedCookieRefused(t *testing.T) {
+	e := MustStartEnv(t)
+	e.MustCreateUser(t, testUser, "")
+	e.MustCreateUser(t, "mallory", "")
+	victim := e.MustCookieLogin(t, testUser)
+	attacker := e.MustCookieLogin(t, "mallory")
+	n := victim.names
+
+	h := victim.Header()
+	h.Set("Cookie", n.refresh+"="+attacker.refresh+"; "+victim.Cookies())
+	res := e.Do(t, http.MethodPost, "/auth/refresh", "", "", h)
+	wantError(t, res, http.StatusUnauthorized, "invalid_grant")
+
+	// Neither refresh token was touched: both sessions refresh as before.
+	for _, cs := range []cookieSession{victim, attacker} {
+		res := e.Do(t, http.MethodPost, "/auth/refresh", "", "", cs.Header())
+		if res.status != http.StatusOK {
+			t.Errorf("refresh after the planted cookie: %d %s", res.status, res.body)
+		}
+	}
+
+	// A planted CSRF cookie is no better.
+	h = victim.Header()
+	h.Set("Cookie", n.csrf+"=planted; "+victim.Cookies())
+	res = e.Do(t, http.MethodDelete, "/auth/sessions/"+victim.body.SessionID, "", "", h)
+	if res.status != http.StatusForbidden || !strings.Contains(string(res.body), tokenFailed) {
+		t.Errorf("delete with a planted CSRF cookie: %d %s", res.status, res.body)
+	}
+}

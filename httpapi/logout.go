@@ -33,7 +33,9 @@ func (s *Server) handleLogout(w http.ResponseWriter, r *http.Request) {
 	if cred != credentialBearer {
 		refresh = s.refreshCookieValue(r)
 	}
-	if cred == credentialNone && refresh == "" {
+	if cred != credentialBearer && !s.allowOrigin(w, r) {
+		return
+	} else if cred == credentialNone && refresh == "" {
 		s.writeError(w, r, errMissingToken)
 		return
 	} else if cred != credentialBearer && !s.allowCookieRequest(w, r) {
@@ -85,9 +87,22 @@ func (s *Server) logout(r *http.Request, claims *gatepass.Claims, scope string) 
 
 // refreshCookieValue returns the value of the refresh cookie, or "".
 func (s *Server) refreshCookieValue(r *http.Request) string {
-	c, err := r.Cookie(s.cookieName(refreshCookie))
-	if err != nil {
+	return s.cookieValue(r, refreshCookie)
+}
+
+// cookieValue returns the value of one of gatepass's cookies, or "" when it is
+// absent or sent more than once. Two cookies of one name mean another site of the
+// same registrable domain planted one with a Domain attribute (the __Secure-
+// prefix does not forbid that); which one the browser lists first is not ours to
+// trust, so neither is used.
+func (s *Server) cookieValue(r *http.Request, name string) string {
+	cookies := r.CookiesNamed(s.cookieName(name))
+	if len(cookies) != 1 {
+		if len(cookies) > 1 {
+			s.Logger.Warn("duplicate cookie refused", attrReason, "cookie_planted",
+				attrClientIP, clientIP(r), attrUserAgent, r.UserAgent())
+		}
 		return ""
 	}
-	return c.Value
+	return cookies[0].Value
 }

@@ -138,7 +138,11 @@ func credentialFromContext(ctx context.Context) credential {
 func (s *Server) requireAccess(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		tok, cred := s.accessToken(r)
-		if cred == credentialNone {
+		if cred != credentialBearer && !safeMethod(r.Method) && !s.allowOrigin(w, r) {
+			// A forged request carries no cookie (SameSite), so refuse it as
+			// forged before saying that it is unauthenticated.
+			return
+		} else if cred == credentialNone {
 			s.writeError(w, r, errMissingToken)
 			return
 		} else if cred == credentialCookie && !safeMethod(r.Method) &&
@@ -166,8 +170,8 @@ func (s *Server) accessToken(r *http.Request) (string, credential) {
 	if tok, ok := bearerToken(r); ok {
 		return tok, credentialBearer
 	}
-	if c, err := r.Cookie(s.cookieName(accessCookie)); err == nil && c.Value != "" {
-		return c.Value, credentialCookie
+	if v := s.cookieValue(r, accessCookie); v != "" {
+		return v, credentialCookie
 	}
 	return "", credentialNone
 }

@@ -3,6 +3,8 @@ package main
 import (
 	"context"
 	"fmt"
+	"net"
+	"net/url"
 
 	"github.com/gatepass/gatepass"
 	"github.com/gatepass/gatepass/auth"
@@ -38,4 +40,16 @@ From a terminal:
 
 `, base, demoUser, demoPassword)
 	return nil
+}
+
+// loopbackURL reports whether u names this machine, so that what it serves is
+// reachable from here only.
+func loopbackURL(u string) bool {
+	parsed, err := url.Parse(u)
+	if err != nil {
+		return false
+	}
+	host := parsed.Hostname()
+	ip := net.ParseIP(host)
+	return host == "localhost" || (ip != nil && ip.IsLoopback())
 }

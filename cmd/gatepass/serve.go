@@ -106,6 +106,10 @@ func (m *Main) runServer(ctx context.Context, c *config, sc *serveConfig,
 	}
 
 	if sc.demo {
+		if !loopbackURL(c.auth.Issuer) {
+			return errors.New("demo: it creates an account with a published password, " +
+				"so it runs only with a localhost, 127.0.0.1 or [::1] issuer")
+		}
 		if err := m.createDemoUser(ctx, svc, c); err != nil {
 			return err
 		}

@@ -181,3 +181,15 @@ func TestServe_rejectsBadConfig(t *testing.T) {
 		t.Errorf("postgres DSN: err = %v", r.Err)
 	}
 }
+
+func TestServeDemo_loopbackOnly(t *testing.T) {
+	p := NewProgram(t)
+	r := p.Run("", "serve", "--addr", "127.0.0.1:0", "--demo", "--issuer",
+		"https://auth.example.com")
+	if r.Err == nil || !strings.Contains(r.Err.Error(), "demo") {
+		t.Errorf("--demo with a public issuer: err = %v, want a refusal naming demo", r.Err)
+	}
+	if out := p.MustRun(t, "", "user", "list"); strings.Contains(out, "demo") {
+		t.Errorf("the refused demo still created its user:\n%s", out)
+	}
+}
