@@ -236,10 +236,12 @@ el.signOut.addEventListener("click", async () => {
     return;
   }
   try {
+    // On success the client's signedOut event leaves this page.
     await auth.signOut("local");
-  } catch {
-    // The client forgets the session even when the server cannot be told,
-    // and its signedOut event leaves this page.
+  } catch (err) {
+    // The session is still alive: say so rather than pretend.
+    showError(err);
+    end(el.signOut);
   }
 });
 

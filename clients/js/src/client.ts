@@ -350,23 +350,29 @@ class Client implements GatepassClient {
     }
   }
 
-  // signOut forgets the session locally even when the server cannot be
-  // reached, and then reports the failure.
+  // signOut ends sessions on the server. In token mode, signing out of this
+  // session drops the tokens this tab holds even when the server cannot be
+  // reached, and then reports the failure. Otherwise the session lives in
+  // cookies or on the server, so it counts as ended only once the server says
+  // so (or answers 401: it is gone already); a failure is thrown and the client
+  // stays signed in, so the page can tell the user instead of pretending.
   async signOut(scope: SignOutScope = "local"): Promise<void> {
-    try {
-      if (this.mode === "token" && scope === "local") {
+    if (this.mode === "token" && scope === "local") {
+      try {
         await this.revokeRefreshToken();
-      } else {
-        const path = `/auth/logout?scope=${scope}`;
-        const res = await this.call(path, { method: "POST" }, accountCall);
-        if (res.status !== 401) {
-          await this.check(res);
-        }
-      }
-    } finally {
-      if (scope !== "others") {
+      } finally {
         this.end("signOut", "thisTab");
       }
+      return;
+    }
+
+    const path = `/auth/logout?scope=${scope}`;
+    const res = await this.call(path, { method: "POST" }, accountCall);
+    if (res.status !== 401) {
+      await this.check(res);
+    }
+    if (scope !== "others") {
+      this.end("signOut", "thisTab");
     }
   }
 

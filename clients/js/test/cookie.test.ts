@@ -240,6 +240,19 @@ describe("cookie mode", () => {
     assert.deepEqual(events.types(), ["signedIn", "signedOut"]);
   });
 
+  it("stays signed in when the server refuses to sign out", async () => {
+    const { server, client, events } = setup();
+    await client.signIn("demo", "right");
+    server.override = (s) =>
+      s.path.startsWith("/auth/logout")
+        ? { status: 503, body: { error: "unavailable" } }
+        : null;
+
+    await assert.rejects(client.signOut("global"));
+    assert.equal(client.status, "signedIn");
+    assert.deepEqual(events.types(), ["signedIn"]);
+  });
+
   it("signs out when a background refresh is refused, then stays quiet", async () => {
     const { clock, server, client, events } = setup();
     server.expiresIn = 3;
