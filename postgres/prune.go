@@ -1,0 +1,99 @@
+package postgres
+
+import (
+	"context"
+	"strings"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/gatepass/gatepass"
+)
+
+// Prune deletes expired refresh tokens, expired or long-revoked sessions with all
+// their refresh tokens, and long-retired signing keys. A zero time in filter turns
+// its rule off. Limit caps the rows each rule deletes: expired tokens, sessions and
+// keys; the tokens of a deleted session go with it whatever their number.
+//
+// PruneResult.RefreshTokens counts every token deleted: the expired ones and those
+// of the deleted sessions.
+func (tx *tx) Prune(ctx context.Context,
+	filter gatepass.PruneFilter) (gatepass.PruneResult, error) {
+	var result gatepass.PruneResult
+	var err error
+	limit := limitArg(filter.Limit)
+
+	// Expired refresh tokens, found through their expires_at index. Rows are
+	// picked by key rather than ctid: a concurrent update moves a row to a new
+	// ctid, and the DELETE would miss it.
+	if !filter.ExpiredBefore.IsZero() {
+		result.RefreshTokens, err = tx.exec(ctx, `
+			DELETE FROM refresh_tokens WHERE hash IN (
+				SELECT hash FROM refresh_tokens WHERE expires_at < $1 LIMIT $2)`,
+			timeArg(filter.ExpiredBefore), limit)
+		if err != nil {
+			return result, formatError("prune refresh tokens", err)
+		}
+	}
+
+	// Expired or long-revoked sessions, with their refresh tokens.
+	sessions, tokens, err := tx.pruneSessions(ctx, filter, limit)
+	if err != nil {
+		return result, err
+	}
+	result.Sessions, result.RefreshTokens = sessions, result.RefreshTokens+tokens
+
+	// Keys retired long ago; the current key has no retired_at and always stays.
+	if !filter.KeysRetiredBefore.IsZero() {
+		result.Keys, err = tx.exec(ctx, `
+			DELETE FROM signing_keys WHERE id IN (
+				SELECT id FROM signing_keys WHERE retired_at < $1 LIMIT $2)`,
+			timeArg(filter.KeysRetiredBefore), limit)
+		if err != nil {
+			return result, formatError("prune signing keys", err)
+		}
+	}
+	return result, nil
+}
+
+// pruneSessions deletes up to limit sessions that expired or were revoked before
+// the filter's times, and their refresh tokens, in one statement. It deletes the
+// tokens itself rather than through ON DELETE CASCADE, so that it can count them.
+//
+// The selection locks the sessions it picks; one changed meanwhile by another
+// transaction (un-revoked, say) is checked again and skipped if it no longer
+// matches, and one being rotated is waited for.
+func (tx *tx) pruneSessions(ctx context.Context, filter gatepass.PruneFilter,
+	limit any) (sessions, tokens int, err error) {
+	var or []string
+	args := pgx.NamedArgs{"limit": limit}
+	if !filter.ExpiredBefore.IsZero() {
+		or, args["expired"] = append(or, "expires_at < @expired"), timeArg(filter.ExpiredBefore)
+	}
+	if !filter.RevokedBefore.IsZero() {
+		or, args["revoked"] = append(or, "revoked_at < @revoked"), timeArg(filter.RevokedBefore)
+	}
+	if len(or) == 0 {
+		return 0, 0, nil
+	}
+
+	err = tx.tx.QueryRow(ctx, `
+		WITH doomed AS (
+			SELECT id FROM sessions
+			WHERE `+strings.Join(or, " OR ")+`
+			ORDER BY id LIMIT @limit
+			FOR UPDATE
+		), tokens AS (
+			DELETE FROM refresh_tokens WHERE session_id IN (SELECT id FROM doomed)
+			RETURNING 1
+		), sessions AS (
+			DELETE FROM sessions WHERE id IN (SELECT id FROM doomed)
+			RETURNING 1
+		)
+		SELECT (SELECT count(*) FROM sessions), (SELECT count(*) FROM tokens)`,
+		args,
+	).Scan(&sessions, &tokens)
+	if err != nil {
+		return 0, 0, formatError("prune sessions", err)
+	}
+	return sessions, tokens, nil
+}
