@@ -35,6 +35,10 @@ type KeyInfo struct {
 
 // ensureSigningKey creates the first signing key, of the configured algorithm,
 // when the store has no current key.
+//
+// TODO(keys): two instances starting at once on an empty PostgreSQL database can
+// both create a key; both are published and the newest signs, so nothing breaks,
+// but a key lock in the store contract would keep it to one.
 func (s *Service) ensureSigningKey(ctx context.Context) error {
 	return s.store.Update(ctx, func(tx gatepass.Tx) error {
 		keys, err := tx.FindKeys(ctx)

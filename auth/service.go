@@ -106,8 +106,18 @@ func (s *Service) now() time.Time {
 }
 
 // ensureSecret returns the named server secret, creating it with n random bytes if
-// it does not exist yet. Two instances starting at once agree on one value.
+// it does not exist yet. Two instances starting at once agree on one value: the
+// one that loses the race to create it reads the winner's.
 func (s *Service) ensureSecret(ctx context.Context, name string, n int) ([]byte, error) {
+	value, err := s.findOrCreateSecret(ctx, name, n)
+	if gatepass.ErrorCode(err) == gatepass.ECONFLICT {
+		value, err = s.findOrCreateSecret(ctx, name, n)
+	}
+	return value, err
+}
+
+func (s *Service) findOrCreateSecret(ctx context.Context, name string, n int) ([]byte,
+	error) {
 	var value []byte
 	err := s.store.Update(ctx, func(tx gatepass.Tx) error {
 		v, err := tx.FindSecret(ctx, name)

@@ -11,6 +11,7 @@ import (
 	"github.com/gatepass/gatepass"
 	"github.com/gatepass/gatepass/auth"
 	"github.com/gatepass/gatepass/password"
+	"github.com/gatepass/gatepass/postgres"
 	"github.com/gatepass/gatepass/sqlite"
 )
 
@@ -34,7 +35,8 @@ func (m *Main) newFlagSet(name string, c *config) *flag.FlagSet {
 	def := auth.DefaultConfig()
 	c.auth = def
 	fs.StringVar(&c.addr, "addr", "127.0.0.1:8080", "address to listen on")
-	fs.StringVar(&c.db, "db", "gatepass.db", "SQLite database file")
+	fs.StringVar(&c.db, "db", "gatepass.db",
+		"SQLite database file, or a postgres:// URL")
 	fs.StringVar(&c.auth.Issuer, "issuer", "",
 		"public URL of this service, the \"iss\" claim (default http://ADDR)")
 	fs.StringVar(&c.auth.Audience, "audience", "", "the \"aud\" claim (default: the issuer)")
@@ -145,8 +147,12 @@ func (m *Main) logger(c *config) (*slog.Logger, error) {
 // openStore opens the database named by --db.
 func openStore(ctx context.Context, c *config, log *slog.Logger) (gatepass.Store, error) {
 	if strings.HasPrefix(c.db, "postgres://") || strings.HasPrefix(c.db, "postgresql://") {
-		// TODO(postgres): add the PostgreSQL engine; until then only SQLite files work.
-		return nil, fmt.Errorf("db: PostgreSQL is not supported by this build yet")
+		db := postgres.NewDB(c.db)
+		db.Logger = log.With("component", "postgres")
+		if err := db.Open(ctx); err != nil {
+			return nil, fmt.Errorf("open database: %w", err)
+		}
+		return db, nil
 	}
 
 	db := sqlite.NewDB(c.db)

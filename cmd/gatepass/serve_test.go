@@ -176,9 +176,11 @@ func TestServe_rejectsBadConfig(t *testing.T) {
 	if r.Err == nil || !strings.Contains(r.Err.Error(), "alg") {
 		t.Errorf("--alg none: err = %v, want an error naming alg", r.Err)
 	}
-	r = p.Run("", "serve", "--db", "postgres://localhost/x")
-	if r.Err == nil || !strings.Contains(r.Err.Error(), "PostgreSQL") {
-		t.Errorf("postgres DSN: err = %v", r.Err)
+	r = p.Run("", "serve", "--db", "postgres://gp:s3cret@127.0.0.1:1/x?connect_timeout=2")
+	if r.Err == nil || !strings.Contains(r.Err.Error(), "database") {
+		t.Errorf("unreachable PostgreSQL: err = %v, want one about the database", r.Err)
+	} else if strings.Contains(r.Err.Error()+r.Stderr, "s3cret") {
+		t.Errorf("the database password reached the error or the log")
 	}
 }
 

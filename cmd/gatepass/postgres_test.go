@@ -1,0 +1,128 @@
+package main_test
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"net/http"
+	"net/url"
+	"os"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+)
+
+// MustCreatePostgres creates an empty database on the server named by
+// GATEPASS_TEST_POSTGRES, drops it when the test ends and returns its URL.
+func MustCreatePostgres(tb testing.TB) string {
+	tb.Helper()
+	server := os.Getenv("GATEPASS_TEST_POSTGRES")
+	if server == "" {
+		tb.Skip("set GATEPASS_TEST_POSTGRES to run the PostgreSQL tests, " +
+			"e.g. postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable")
+	}
+
+	ctx := context.Background()
+	admin, err := pgx.Connect(ctx, server)
+	if err != nil {
+		tb.Fatalf("connect to the test server: %v", err)
+	}
+	defer admin.Close(ctx)
+	b := make([]byte, 6)
+	rand.Read(b)
+	name := "gatepass_cmd_" + hex.EncodeToString(b)
+	if _, err := admin.Exec(ctx, "CREATE DATABASE "+name); err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() {
+		c, err := pgx.Connect(context.Background(), server)
+		if err != nil {
+			return
+		}
+		defer c.Close(context.Background())
+		c.Exec(context.Background(), "DROP DATABASE IF EXISTS "+name+" WITH (FORCE)")
+	})
+
+	u, err := url.Parse(server)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	u.Path = "/" + name
+	return u.String()
+}
+
+// TestTwoInstancesOnePostgres runs two servers on one PostgreSQL database, as two
+// instances behind a load balancer: a refresh token rotated on one and replayed on
+// the other after the reuse interval revokes the family on both, and concurrent
+// refreshes of one token spread over both yield exactly one successor.
+func TestTwoInstancesOnePostgres(t *testing.T) {
+	dsn := MustCreatePostgres(t)
+	p := NewProgram(t)
+	p.DB = dsn
+	p.MustRun(t, "alice-password\n", "user", "add", "alice", "--password-stdin")
+	flags := []string{"--reuse-interval", "1s"}
+	a, b := p.MustServe(t, flags...), p.MustServe(t, flags...)
+
+	login := func() map[string]any {
+		status, body := postForm(t, a.URL+"/oauth/token", url.Values{"grant_type": {"password"},
+			"username": {"alice"}, "password": {"alice-password"}})
+		if status != http.StatusOK {
+			t.Fatalf("sign-in: %d %v", status, body)
+		}
+		return body
+	}
+	refresh := func(srv *Server, tok string) (int, map[string]any) {
+		return postForm(t, srv.URL+"/oauth/token", url.Values{
+			"grant_type": {"refresh_token"}, "refresh_token": {tok}})
+	}
+
+	// 50 concurrent refreshes of one token, alternating between the instances.
+	first := login()["refresh_token"].(string)
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	successors := map[string]int{}
+	for i := range 50 {
+		srv := a
+		if i%2 == 1 {
+			srv = b
+		}
+		wg.Go(func() {
+			status, body := refresh(srv, first)
+			mu.Lock()
+			defer mu.Unlock()
+			if status == http.StatusOK {
+				successors[body["refresh_token"].(string)]++
+			} else {
+				successors["error"]++
+			}
+		})
+	}
+	wg.Wait()
+	if len(successors) != 1 || successors["error"] != 0 {
+		t.Fatalf("50 concurrent refreshes gave %d distinct answers: %v", len(successors),
+			successors)
+	}
+
+	// Rotate on A, replay on B after the interval: the family dies everywhere.
+	var current string
+	for tok := range successors {
+		current = tok
+	}
+	status, next := refresh(a, current)
+	if status != http.StatusOK {
+		t.Fatalf("rotation on A: %d %v", status, next)
+	}
+	time.Sleep(1500 * time.Millisecond) // past the 1 s reuse interval
+	if status, body := refresh(b, current); status != http.StatusBadRequest ||
+		body["error"] != "invalid_grant" {
+		t.Errorf("replay on B after the interval: %d %v, want invalid_grant", status, body)
+	}
+	for _, srv := range []*Server{a, b} {
+		if status, _ := refresh(srv, next["refresh_token"].(string)); status !=
+			http.StatusBadRequest {
+			t.Errorf("the newest token of the revoked family still refreshes on %s", srv.URL)
+		}
+	}
+}
