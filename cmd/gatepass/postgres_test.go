@@ -18,7 +18,7 @@ import (
 // GATEPASS_TEST_POSTGRES, drops it when the test ends and returns its URL.
 func MustCreatePostgres(tb testing.TB) string {
 	tb.Helper()
-	server := os.Getenv("GATEPASS_TEST_POSTGRES")
+	server := testServerURL()
 	if server == "" {
 		tb.Skip("set GATEPASS_TEST_POSTGRES to run the PostgreSQL tests, " +
 			"e.g. postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable")
@@ -125,4 +125,9 @@ func TestTwoInstancesOnePostgres(t *testing.T) {
 			t.Errorf("the newest token of the revoked family still refreshes on %s", srv.URL)
 		}
 	}
+}
+
+// testServerURL is the PostgreSQL server the tests may create databases on.
+func testServerURL() string {
+	return os.Getenv("GATEPASS_TEST_POSTGRES")
 }
