@@ -128,3 +128,76 @@ func terminateBackends(tb testing.TB, database string) int {
 	}
 	return n
 }
+
+// TestPostgresReadiness closes the database to new connections and ends the
+// existing ones: /readyz must say 503 while it is gone, token requests must get
+// 503 rather than 500, and both must recover once it is back.
+func TestPostgresReadiness(t *testing.T) {
+	dsn := MustCreatePostgres(t)
+	p := NewProgram(t)
+	p.DB = dsn
+	p.MustRun(t, "alice-password\n", "user", "add", "alice", "--password-stdin")
+	srv := p.MustServe(t)
+	u, err := url.Parse(dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	name := strings.TrimPrefix(u.Path, "/")
+	signIn := url.Values{"grant_type": {"password"}, "username": {"alice"},
+		"password": {"alice-password"}}
+
+	if status := getStatus(t, srv.URL+"/readyz"); status != http.StatusOK {
+		t.Fatalf("/readyz before the outage: %d", status)
+	}
+
+	setConnections(t, name, false)
+	terminateBackends(t, name)
+	for range 4 * maxPoolConns {
+		if getStatus(t, srv.URL+"/readyz") == http.StatusServiceUnavailable {
+			break
+		}
+	}
+	if status := getStatus(t, srv.URL+"/readyz"); status != http.StatusServiceUnavailable {
+		t.Errorf("/readyz during the outage: %d, want 503", status)
+	}
+	if status, body := postForm(t, srv.URL+"/oauth/token", signIn); status !=
+		http.StatusServiceUnavailable {
+		t.Errorf("sign-in during the outage: %d %v, want 503", status, body)
+	}
+
+	setConnections(t, name, true)
+	if status := getStatus(t, srv.URL+"/readyz"); status != http.StatusOK {
+		t.Errorf("/readyz after the outage: %d, want 200", status)
+	}
+	if status, body := postForm(t, srv.URL+"/oauth/token", signIn); status != http.StatusOK {
+		t.Errorf("sign-in after the outage: %d %v", status, body)
+	}
+}
+
+// setConnections opens or closes a database to new connections.
+func setConnections(tb testing.TB, database string, allow bool) {
+	tb.Helper()
+	ctx := context.Background()
+	c, err := pgx.Connect(ctx, testServerURL())
+	if err != nil {
+		tb.Fatal(err)
+	}
+	defer c.Close(ctx)
+	value := "false"
+	if allow {
+		value = "true"
+	}
+	if _, err := c.Exec(ctx, "ALTER DATABASE "+database+" ALLOW_CONNECTIONS "+value); err != nil {
+		tb.Fatal(err)
+	}
+}
+
+func getStatus(tb testing.TB, u string) int {
+	tb.Helper()
+	resp, err := http.Get(u)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	resp.Body.Close()
+	return resp.StatusCode
+}
