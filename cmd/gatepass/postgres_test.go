@@ -53,17 +53,16 @@ func MustCreatePostgres(tb testing.TB) string {
 	return u.String()
 }
 
-// TestTwoInstancesOnePostgres runs two servers on one PostgreSQL database, as two
-// instances behind a load balancer: a refresh token rotated on one and replayed on
+// TestTwoInstancesOnePostgres runs two gatepass processes on one PostgreSQL
+// database, as two instances behind a load balancer: a refresh token rotated on one and replayed on
 // the other after the reuse interval revokes the family on both, and concurrent
 // refreshes of one token spread over both yield exactly one successor.
 func TestTwoInstancesOnePostgres(t *testing.T) {
 	dsn := MustCreatePostgres(t)
-	p := NewProgram(t)
-	p.DB = dsn
-	p.MustRun(t, "alice-password\n", "user", "add", "alice", "--password-stdin")
-	flags := []string{"--reuse-interval", "1s"}
-	a, b := p.MustServe(t, flags...), p.MustServe(t, flags...)
+	bin := MustBuild(t)
+	mustAddUser(t, bin, dsn, "alice", "alice-password")
+	a := StartProcess(t, bin, dsn, "--reuse-interval", "1s")
+	b := StartProcess(t, bin, dsn, "--reuse-interval", "1s")
 
 	login := func() map[string]any {
 		status, body := postForm(t, a.URL+"/oauth/token", url.Values{"grant_type": {"password"},
@@ -73,7 +72,7 @@ func TestTwoInstancesOnePostgres(t *testing.T) {
 		}
 		return body
 	}
-	refresh := func(srv *Server, tok string) (int, map[string]any) {
+	refresh := func(srv *Process, tok string) (int, map[string]any) {
 		return postForm(t, srv.URL+"/oauth/token", url.Values{
 			"grant_type": {"refresh_token"}, "refresh_token": {tok}})
 	}
@@ -119,7 +118,7 @@ func TestTwoInstancesOnePostgres(t *testing.T) {
 		body["error"] != "invalid_grant" {
 		t.Errorf("replay on B after the interval: %d %v, want invalid_grant", status, body)
 	}
-	for _, srv := range []*Server{a, b} {
+	for _, srv := range []*Process{a, b} {
 		if status, _ := refresh(srv, next["refresh_token"].(string)); status !=
 			http.StatusBadRequest {
 			t.Errorf("the newest token of the revoked family still refreshes on %s", srv.URL)
