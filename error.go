@@ -3,6 +3,7 @@ package gatepass
 import (
 	"errors"
 	"fmt"
+	"time"
 )
 
 // Error codes shared by every layer. The HTTP layer maps each to a status in one table.
@@ -29,6 +30,10 @@ type Error struct {
 	// Fields, when set, names each input field at fault with a message a form can
 	// show beside it, such as {"password": "password is too common"}.
 	Fields map[string]string
+
+	// RetryAfter, when positive, is how long an ETOOMANY caller should wait
+	// before trying again; the HTTP layer sends it as Retry-After.
+	RetryAfter time.Duration
 }
 
 // Error implements the error interface.

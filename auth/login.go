@@ -29,6 +29,10 @@ func (s *Service) Login(ctx context.Context, req LoginRequest) (*TokenPair, erro
 		return nil, err
 	}
 
+	if err := s.limitLogin(ctx, req); err != nil {
+		return nil, err
+	}
+
 	// Hashing is slow and memory-hungry: wait a bounded time for a free slot, so
 	// a flood of sign-ins is refused quickly instead of queueing without end.
 	hashCtx, cancel := context.WithTimeout(ctx, s.HashWait)

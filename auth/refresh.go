@@ -43,6 +43,10 @@ var errRefreshRejected = errors.New("refresh rejected")
 // gets the session's current token back; after the interval it is treated as theft:
 // the whole session is revoked. All of it happens in one transaction.
 func (s *Service) Refresh(ctx context.Context, req RefreshRequest) (*TokenPair, error) {
+	ip := addressKey(req.Client.IPAddress)
+	if err := s.limit(ctx, s.RefreshLimiter, req.Client, "refresh:ip:", ip); err != nil {
+		return nil, err
+	}
 	if !wellFormedRefreshToken(req.RefreshToken) {
 		s.refreshRejected(req.Client, nil, "malformed_token")
 		return nil, gatepass.ErrInvalidGrant

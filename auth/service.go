@@ -27,6 +27,8 @@ const (
 	attrError     = "error"
 	attrAlg       = "alg"
 	attrCount     = "count"
+	attrLimit     = "limit"
+	attrRetry     = "retry_after"
 
 	attrSessions      = "sessions"
 	attrRefreshTokens = "refresh_tokens"
@@ -52,6 +54,18 @@ type Service struct {
 	// HashWait bounds how long a sign-in waits for a free password-hashing slot
 	// before it is refused with EUNAVAILABLE.
 	HashWait time.Duration
+
+	// Limiter, when set, caps sign-in attempts per account and per client
+	// address; nil means no limit. A limiter that fails lets the attempt through
+	// and logs an Error: an outage of the limiter's store must not lock every user
+	// out, and the hashing slots (HashWait) still bound how fast passwords can be
+	// tried.
+	Limiter gatepass.Limiter
+
+	// RefreshLimiter, when set, caps refreshes per client address, and fails open
+	// like Limiter. It is separate because many honest users behind one address
+	// refresh far more often than they sign in.
+	RefreshLimiter gatepass.Limiter
 
 	keys          atomic.Pointer[keyring]
 	refreshSecret []byte

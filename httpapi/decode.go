@@ -150,6 +150,7 @@ func basicCredentials(r *http.Request) (user, password string, ok bool) {
 //
 // TODO(proxy): behind a reverse proxy this is the proxy's address; trusting
 // X-Forwarded-For needs a configured list of proxies, or clients could forge it.
+// Until then the per-address rate limits count every client behind a proxy as one.
 func clientIP(r *http.Request) string {
 	host, _, err := net.SplitHostPort(r.RemoteAddr)
 	if err != nil {

@@ -4,7 +4,9 @@ import (
 	"encoding/json"
 	"errors"
 	"net/http"
+	"strconv"
 	"strings"
+	"time"
 
 	"github.com/gatepass/gatepass"
 )
@@ -33,11 +35,8 @@ const (
 // honest.
 const statusClientClosedRequest = 499
 
-// retryAfter is the Retry-After value, in seconds, sent with 429 responses.
-//
-// TODO(ratelimit): gatepass.Error carries no delay, so every 429 advises the same
-// wait; let the rate limiter say how long its window has left.
-const retryAfter = "60"
+// defaultRetryAfter is the wait advised by a 429 whose error names none.
+const defaultRetryAfter = 60 * time.Second
 
 // errorKind is how one error code is answered: the HTTP status and the "error"
 // member of the body (RFC 6749 section 5.2, RFC 6750 section 3.1).
@@ -114,10 +113,23 @@ func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 		h.Set("WWW-Authenticate", `Bearer realm="gatepass", error="invalid_token", `+
 			`error_description="`+headerSafe(body.Description)+`"`)
 	case gatepass.ETOOMANY:
-		h.Set("Retry-After", retryAfter)
+		h.Set("Retry-After", retryAfterSeconds(err))
 	}
 	h.Set("Cache-Control", "no-store")
 	writeJSON(w, kind.status, body)
+}
+
+// retryAfterSeconds is the Retry-After value (RFC 9110 section 10.2.3) for an
+// ETOOMANY error: its RetryAfter rounded up to whole seconds, at least 1, so a
+// client that waits as told is not refused again for a fraction of a second.
+func retryAfterSeconds(err error) string {
+	d := defaultRetryAfter
+	var e *gatepass.Error
+	if errors.As(err, &e) && e.RetryAfter > 0 {
+		d = e.RetryAfter
+	}
+	secs := max(int64((d+time.Second-1)/time.Second), 1)
+	return strconv.FormatInt(secs, 10)
 }
 
 // errorFields returns the field messages of the first *gatepass.Error in err's

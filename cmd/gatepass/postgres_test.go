@@ -61,8 +61,8 @@ func TestTwoInstancesOnePostgres(t *testing.T) {
 	dsn := MustCreatePostgres(t)
 	bin := MustBuild(t)
 	mustAddUser(t, bin, dsn, "alice", "alice-password")
-	a := StartProcess(t, bin, dsn, "--reuse-interval", "1s")
-	b := StartProcess(t, bin, dsn, "--reuse-interval", "1s")
+	a := StartProcess(t, bin, dsn, "--reuse-interval", "1s", "--rate-limit", "off")
+	b := StartProcess(t, bin, dsn, "--reuse-interval", "1s", "--rate-limit", "off")
 
 	login := func() map[string]any {
 		status, body := postForm(t, a.URL+"/oauth/token", url.Values{"grant_type": {"password"},

@@ -7,12 +7,16 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
 
+	"github.com/gatepass/gatepass"
 	"github.com/gatepass/gatepass/auth"
 	"github.com/gatepass/gatepass/httpapi"
+	"github.com/gatepass/gatepass/ratelimit"
+	"github.com/gatepass/gatepass/redis"
 	"github.com/gatepass/gatepass/web"
 )
 
@@ -26,6 +30,47 @@ type serveConfig struct {
 	corsOrigins         originList
 	insecureCookies     bool
 	signup              bool
+	rateLimit           rateSpec
+	refreshRateLimit    rateSpec
+	redisURL            string
+}
+
+// rateSpec is the --rate-limit flag: N/UNIT, N attempts per key per unit (s, m,
+// h or a duration such as 30s) with a burst of N, or "off".
+type rateSpec struct {
+	off    bool
+	limit  int
+	period time.Duration
+}
+
+// String returns the rate in the form Set reads.
+func (r *rateSpec) String() string {
+	if r.off {
+		return "off"
+	}
+	return fmt.Sprintf("%d/%s", r.limit, r.period)
+}
+
+// Set reads "off" or N/UNIT.
+func (r *rateSpec) Set(v string) error {
+	if v == "off" {
+		*r = rateSpec{off: true}
+		return nil
+	}
+	n, unit, ok := strings.Cut(v, "/")
+	limit, err := strconv.Atoi(n)
+	if !ok || err != nil || limit < 1 {
+		return fmt.Errorf("%q is not off or N/UNIT with N at least 1, such as 10/m", v)
+	}
+	period, ok := map[string]time.Duration{"s": time.Second, "m": time.Minute,
+		"h": time.Hour}[unit]
+	if !ok {
+		if period, err = time.ParseDuration(unit); err != nil || period <= 0 {
+			return fmt.Errorf("%q: unit %q is not s, m, h or a positive duration", v, unit)
+		}
+	}
+	*r = rateSpec{limit: limit, period: period}
+	return nil
 }
 
 // originList is the repeatable --cors-origin flag. One value may also list
@@ -72,6 +117,16 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 	fs.BoolVar(&sc.insecureCookies, "insecure-cookies", false,
 		"cookies without Secure and name prefixes, for plain http on a loopback issuer")
 	fs.BoolVar(&sc.signup, "signup", false, "enable self-service sign-up at POST /auth/signup")
+	sc.rateLimit = rateSpec{limit: 10, period: time.Minute}
+	fs.Var(&sc.rateLimit, "rate-limit",
+		"sign-ins per account and per client address: N/s, N/m, N/h, "+
+			"or off for no rate limits at all")
+	sc.refreshRateLimit = rateSpec{limit: 60, period: time.Minute}
+	fs.Var(&sc.refreshRateLimit, "refresh-rate-limit",
+		"refreshes per client address: N/s, N/m, N/h, or off")
+	fs.StringVar(&sc.redisURL, "redis", "",
+		"redis:// URL of a server that keeps rate limits shared by all instances "+
+			"(default: in memory, per instance)")
 	if err := m.parse(fs, args); err != nil {
 		return err
 	} else if fs.NArg() > 0 {
@@ -97,6 +152,11 @@ func (m *Main) runServer(ctx context.Context, c *config, sc *serveConfig,
 		return err
 	}
 	defer store.Close()
+	closeLimiters, err := openLimiters(ctx, svc, sc, log)
+	if err != nil {
+		return err
+	}
+	defer closeLimiters()
 	api, err := newAPI(svc, sc, log)
 	if err != nil {
 		return err
@@ -134,6 +194,66 @@ func (m *Main) runServer(ctx context.Context, c *config, sc *serveConfig,
 		m.OnListen(ln.Addr().String())
 	}
 	return serveUntilDone(ctx, srv, ln, sc.shutdownTimeout, log)
+}
+
+// openLimiters gives svc the rate limiters the serve flags ask for and returns a
+// function that releases them. --rate-limit off turns every limiter off.
+func openLimiters(ctx context.Context, svc *auth.Service, sc *serveConfig,
+	log *slog.Logger) (func(), error) {
+	if sc.rateLimit.off {
+		log.Warn("rate limiting off: --rate-limit off is for load tests and benchmarks")
+		return func() {}, nil
+	}
+	var closers []func()
+	closeAll := func() {
+		for _, c := range closers {
+			c()
+		}
+	}
+
+	login, closeLogin, err := openLimiter(ctx, sc.rateLimit, sc.redisURL)
+	if err != nil {
+		return nil, err
+	}
+	closers = append(closers, closeLogin)
+	refresh, closeRefresh, err := openLimiter(ctx, sc.refreshRateLimit, sc.redisURL)
+	if err != nil {
+		closeAll()
+		return nil, err
+	}
+	closers = append(closers, closeRefresh)
+	svc.Limiter, svc.RefreshLimiter = login, refresh
+
+	store := "memory"
+	if sc.redisURL != "" {
+		store = "redis"
+	}
+	log.Info("rate limits", "store", store, "rate_limit", sc.rateLimit.String(),
+		"refresh_rate_limit", sc.refreshRateLimit.String())
+	if sc.refreshRateLimit.off {
+		log.Warn("refresh rate limiting off")
+	}
+	return closeAll, nil
+}
+
+// openLimiter returns a limiter of rs, kept in Redis when redisURL is set, and
+// a function that releases it. It returns nil when rs is off.
+func openLimiter(ctx context.Context, rs rateSpec, redisURL string) (gatepass.Limiter,
+	func(), error) {
+	if rs.off {
+		return nil, func() {}, nil
+	} else if redisURL == "" {
+		return ratelimit.NewLimiter(rs.limit, rs.period), func() {}, nil
+	}
+
+	l := redis.NewLimiter(redisURL, rs.limit, rs.period)
+	if err := l.Open(); err != nil {
+		return nil, nil, err
+	} else if err := l.Ping(ctx); err != nil {
+		l.Close()
+		return nil, nil, fmt.Errorf("redis: %w", err)
+	}
+	return l, func() { l.Close() }, nil
 }
 
 // newAPI configures the HTTP API from the serve flags and checks the result.
