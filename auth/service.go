@@ -108,9 +108,25 @@ func (s *Service) Open(ctx context.Context) error {
 	return s.ReloadKeys(ctx)
 }
 
-// Ready reports whether the store answers.
+// Ready reports whether the store, and a limiter kept on a server, answer.
 func (s *Service) Ready(ctx context.Context) error {
-	return s.store.Ping(ctx)
+	if err := s.store.Ping(ctx); err != nil {
+		return err
+	}
+	for _, l := range []gatepass.Limiter{s.Limiter, s.RefreshLimiter} {
+		if p, ok := l.(pinger); ok {
+			if err := p.Ping(ctx); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// pinger is a dependency, such as a shared rate limiter, that can say whether it
+// answers.
+type pinger interface {
+	Ping(ctx context.Context) error
 }
 
 // now returns the current time from the injected clock, in UTC and truncated to the
