@@ -2,6 +2,7 @@ package auth_test
 
 import (
 	"context"
+	"os"
 	"testing"
 	"time"
 
@@ -24,5 +25,22 @@ func TestReady_checksSharedLimiter(t *testing.T) {
 	env.Service.Limiter = down
 	if err := env.Service.Ready(ctx); gatepass.ErrorCode(err) != gatepass.EUNAVAILABLE {
 		t.Errorf("ready with Redis down: err = %v, want EUNAVAILABLE", err)
+	}
+}
+
+func TestReady_sharedLimiterUp(t *testing.T) {
+	url := os.Getenv("GATEPASS_TEST_REDIS")
+	if url == "" {
+		t.Skip("set GATEPASS_TEST_REDIS to run the Redis tests, e.g. redis://127.0.0.1:6379/0")
+	}
+	env := MustOpenEnv(t, nil)
+	up := redis.NewLimiter(url, 10, time.Minute)
+	if err := up.Open(); err != nil {
+		t.Fatal(err)
+	}
+	defer up.Close()
+	env.Service.Limiter = up
+	if err := env.Service.Ready(context.Background()); err != nil {
+		t.Errorf("ready with Redis up: %v", err)
 	}
 }
