@@ -3,14 +3,11 @@ package postgres
 import (
 	"context"
 	"embed"
-	"errors"
 	"fmt"
-	"io/fs"
-	"path"
-	"strconv"
-	"strings"
 
 	"github.com/jackc/pgx/v5"
+
+	"github.com/gatepass/gatepass/internal/migration"
 )
 
 // migrationFS holds the schema migrations, named NNNN_description.sql and
@@ -38,13 +35,6 @@ type SchemaVersionError struct {
 func (e *SchemaVersionError) Error() string {
 	return fmt.Sprintf("postgres: database %q has schema version %d, newer than version %d"+
 		" known to this gatepass; run a newer gatepass", e.Database, e.Version, e.Latest)
-}
-
-// migration is one numbered schema change.
-type migration struct {
-	version int
-	name    string
-	sql     string
 }
 
 // SchemaVersion returns the schema version of the open database: the newest
@@ -85,11 +75,11 @@ func schemaVersion(ctx context.Context, q querier) (int, error) {
 // find the schema up to date. schema_migrations is created under the lock too:
 // concurrent CREATE TABLE IF NOT EXISTS can fail in PostgreSQL.
 func (db *DB) migrate(ctx context.Context) error {
-	migrations, err := loadMigrations()
+	migrations, err := migration.Load(migrationFS, "migrations/*.sql")
 	if err != nil {
 		return err
 	}
-	latest := migrations[len(migrations)-1].version
+	latest := migrations[len(migrations)-1].Version
 
 	tx, err := db.pool.BeginTx(ctx, pgx.TxOptions{IsoLevel: pgx.ReadCommitted})
 	if err != nil {
@@ -117,49 +107,18 @@ func (db *DB) migrate(ctx context.Context) error {
 	}
 
 	for _, m := range migrations[version:] {
-		if _, err := tx.Exec(ctx, m.sql); err != nil {
-			return formatError("apply migration "+m.name, err)
+		if _, err := tx.Exec(ctx, m.SQL); err != nil {
+			return formatError("apply migration "+m.Name, err)
 		}
 		_, err := tx.Exec(ctx, `INSERT INTO schema_migrations (version) VALUES ($1)`,
-			m.version)
+			m.Version)
 		if err != nil {
-			return formatError("record migration "+m.name, err)
+			return formatError("record migration "+m.Name, err)
 		}
-		db.Logger.Info("applied migration", attrVersion, m.version, attrName, m.name)
+		db.Logger.Info("applied migration", attrVersion, m.Version, attrName, m.Name)
 	}
 	if err := tx.Commit(ctx); err != nil {
 		return formatError("commit migration", err)
 	}
 	return nil
-}
-
-// loadMigrations returns the embedded migrations in order. It fails when their
-// numbering has a gap or a duplicate, so a bad file name breaks every test.
-func loadMigrations() ([]migration, error) {
-	names, err := fs.Glob(migrationFS, "migrations/*.sql")
-	if err != nil {
-		return nil, fmt.Errorf("list migrations: %w", err)
-	}
-
-	// fs.Glob returns names sorted, so zero-padded numbers come in order.
-	migrations := make([]migration, 0, len(names))
-	for i, name := range names {
-		base := path.Base(name)
-		prefix, _, _ := strings.Cut(base, "_")
-		version, err := strconv.Atoi(prefix)
-		if err != nil || version != i+1 {
-			return nil, fmt.Errorf("migration %s: want number %04d", base, i+1)
-		}
-
-		text, err := fs.ReadFile(migrationFS, name)
-		if err != nil {
-			return nil, fmt.Errorf("read migration %s: %w", base, err)
-		}
-		m := migration{version: version, name: base, sql: string(text)}
-		migrations = append(migrations, m)
-	}
-	if len(migrations) == 0 {
-		return nil, errors.New("no migrations embedded")
-	}
-	return migrations, nil
 }

@@ -3,12 +3,10 @@ package sqlite
 import (
 	"context"
 	"embed"
-	"errors"
 	"fmt"
-	"io/fs"
-	"path"
 	"strconv"
-	"strings"
+
+	"github.com/gatepass/gatepass/internal/migration"
 )
 
 // migrationFS holds the schema migrations, named NNNN_description.sql and
@@ -32,13 +30,6 @@ func (e *SchemaVersionError) Error() string {
 		" this gatepass; run a newer gatepass", e.Path, e.Version, e.Latest)
 }
 
-// migration is one numbered schema change.
-type migration struct {
-	version int
-	name    string
-	sql     string
-}
-
 // SchemaVersion returns the schema version of the open database file.
 func (db *DB) SchemaVersion(ctx context.Context) (int, error) {
 	var version int
@@ -58,11 +49,11 @@ func (db *DB) SchemaVersion(ctx context.Context) (int, error) {
 // IMMEDIATE, so a second process opening the file at the same moment waits, then
 // finds the schema already migrated.
 func (db *DB) migrate(ctx context.Context) error {
-	migrations, err := loadMigrations()
+	migrations, err := migration.Load(migrationFS, "migrations/*.sql")
 	if err != nil {
 		return err
 	}
-	latest := migrations[len(migrations)-1].version
+	latest := migrations[len(migrations)-1].Version
 
 	tx, err := db.writer.BeginTx(ctx, nil)
 	if err != nil {
@@ -80,47 +71,16 @@ func (db *DB) migrate(ctx context.Context) error {
 	}
 
 	for _, m := range migrations[version:] {
-		if _, err := tx.ExecContext(ctx, m.sql); err != nil {
-			return fmt.Errorf("apply migration %s: %w", m.name, err)
+		if _, err := tx.ExecContext(ctx, m.SQL); err != nil {
+			return fmt.Errorf("apply migration %s: %w", m.Name, err)
 		}
 		// PRAGMA takes no bound parameters; the version is an int from our own
 		// file names, never outside input.
-		setVersion := "PRAGMA user_version = " + strconv.Itoa(m.version)
+		setVersion := "PRAGMA user_version = " + strconv.Itoa(m.Version)
 		if _, err := tx.ExecContext(ctx, setVersion); err != nil {
 			return fmt.Errorf("set schema version: %w", err)
 		}
-		db.Logger.Info("applied migration", attrVersion, m.version, attrName, m.name)
+		db.Logger.Info("applied migration", attrVersion, m.Version, attrName, m.Name)
 	}
 	return tx.Commit()
-}
-
-// loadMigrations returns the embedded migrations in order. It fails when their
-// numbering has a gap or a duplicate, so a bad file name breaks every test.
-func loadMigrations() ([]migration, error) {
-	names, err := fs.Glob(migrationFS, "migrations/*.sql")
-	if err != nil {
-		return nil, fmt.Errorf("list migrations: %w", err)
-	}
-
-	// fs.Glob returns names sorted, so zero-padded numbers come in order.
-	migrations := make([]migration, 0, len(names))
-	for i, name := range names {
-		base := path.Base(name)
-		prefix, _, _ := strings.Cut(base, "_")
-		version, err := strconv.Atoi(prefix)
-		if err != nil || version != i+1 {
-			return nil, fmt.Errorf("migration %s: want number %04d", base, i+1)
-		}
-
-		text, err := fs.ReadFile(migrationFS, name)
-		if err != nil {
-			return nil, fmt.Errorf("read migration %s: %w", base, err)
-		}
-		m := migration{version: version, name: base, sql: string(text)}
-		migrations = append(migrations, m)
-	}
-	if len(migrations) == 0 {
-		return nil, errors.New("no migrations embedded")
-	}
-	return migrations, nil
 }
