@@ -72,6 +72,10 @@ type Tx interface {
 
 	// CreateKey inserts k. Returns ECONFLICT if the ID exists.
 	CreateKey(ctx context.Context, k *SigningKey) error
+	// LockKeys holds a lock on the signing keys until the transaction ends, so
+	// that instances deciding at once whether to create or rotate a key take turns
+	// and the store never ends up with two current keys.
+	LockKeys(ctx context.Context) error
 	// FindKeys returns every stored signing key, oldest first.
 	FindKeys(ctx context.Context) ([]*SigningKey, error)
 	// RetireKeys sets RetiredAt on every current key.

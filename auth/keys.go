@@ -35,12 +35,13 @@ type KeyInfo struct {
 
 // ensureSigningKey creates the first signing key, of the configured algorithm,
 // when the store has no current key.
-//
-// TODO(keys): two instances starting at once on an empty PostgreSQL database can
-// both create a key; both are published and the newest signs, so nothing breaks,
-// but a key lock in the store contract would keep it to one.
+// Instances starting at once take turns under the store's key lock, so exactly
+// one creates it.
 func (s *Service) ensureSigningKey(ctx context.Context) error {
 	return s.store.Update(ctx, func(tx gatepass.Tx) error {
+		if err := tx.LockKeys(ctx); err != nil {
+			return err
+		}
 		keys, err := tx.FindKeys(ctx)
 		if err != nil {
 			return err
@@ -62,6 +63,9 @@ func (s *Service) ensureSigningKey(ctx context.Context) error {
 func (s *Service) EnsureAlgorithm(ctx context.Context) error {
 	var created *gatepass.SigningKey
 	err := s.store.Update(ctx, func(tx gatepass.Tx) error {
+		if err := tx.LockKeys(ctx); err != nil {
+			return err
+		}
 		keys, err := tx.FindKeys(ctx)
 		if err != nil {
 			return err
@@ -91,6 +95,9 @@ func (s *Service) EnsureAlgorithm(ctx context.Context) error {
 func (s *Service) RotateKeys(ctx context.Context, alg string) (*KeyInfo, error) {
 	var created *gatepass.SigningKey
 	err := s.store.Update(ctx, func(tx gatepass.Tx) error {
+		if err := tx.LockKeys(ctx); err != nil {
+			return err
+		}
 		if alg == "" {
 			alg = s.currentAlgorithm(ctx, tx)
 		}

@@ -21,6 +21,19 @@ func (tx *tx) CreateKey(ctx context.Context, k *gatepass.SigningKey) error {
 	return nil
 }
 
+// keysLock is the key of the advisory lock LockKeys takes: "gatepass keys" would
+// not fit, so "gpkeys" in ASCII, distinct from the migration lock.
+const keysLock = 0x67706b657973
+
+// LockKeys takes a transaction-level advisory lock, so that instances starting at
+// once on an empty database, or rotating at once, decide about keys one at a time.
+func (tx *tx) LockKeys(ctx context.Context) error {
+	if _, err := tx.tx.Exec(ctx, `SELECT pg_advisory_xact_lock($1)`, keysLock); err != nil {
+		return formatError("lock keys", err)
+	}
+	return nil
+}
+
 // FindKeys returns every signing key, oldest first; the ID breaks ties between
 // keys created in the same microsecond, PostgreSQL having no insertion order.
 func (tx *tx) FindKeys(ctx context.Context) ([]*gatepass.SigningKey, error) {

@@ -22,6 +22,12 @@ func (tx *tx) CreateKey(ctx context.Context, k *gatepass.SigningKey) error {
 	return nil
 }
 
+// LockKeys does nothing: an Update transaction began with BEGIN IMMEDIATE and so
+// already holds the database's only write lock.
+func (tx *tx) LockKeys(context.Context) error {
+	return nil
+}
+
 // FindKeys returns every signing key, oldest first; rowid breaks ties between
 // keys created in the same microsecond.
 func (tx *tx) FindKeys(ctx context.Context) ([]*gatepass.SigningKey, error) {

@@ -49,6 +49,7 @@ func Run(t *testing.T, open func(t *testing.T) gatepass.Store) {
 		{name: "view-cannot-write", fn: testViewCannotWrite},
 		{name: "concurrent-rotation", fn: testConcurrentRotation(false)},
 		{name: "concurrent-rotation-locked", fn: testConcurrentRotation(true)},
+		{name: "concurrent-key-creation", fn: testConcurrentKeyCreation},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
