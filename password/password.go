@@ -242,3 +242,12 @@ func parse(encoded string) (stored, error) {
 	}
 	return nil, ErrUnsupportedHash
 }
+
+// CheckHash reports whether encoded is a hash Verify can use: argon2id in PHC form,
+// bcrypt, or Django's pbkdf2_sha256, well formed and within the accepted limits.
+// Importers call it so that no account is stored with a hash nobody can sign in
+// with.
+func CheckHash(encoded string) error {
+	_, err := parse(encoded)
+	return err
+}

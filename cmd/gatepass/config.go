@@ -198,6 +198,12 @@ func (m *Main) start(ctx context.Context, fs *flag.FlagSet, c *config,
 	} else if fs.NArg() > 0 {
 		return nil, nil, fmt.Errorf("%w: unexpected argument %q", errUsage, fs.Arg(0))
 	}
+	return m.open(ctx, c)
+}
+
+// open builds the logger and opens the service for parsed flags.
+func (m *Main) open(ctx context.Context, c *config) (svc *auth.Service, done func(),
+	err error) {
 	c.finish()
 
 	log, err := m.logger(c)

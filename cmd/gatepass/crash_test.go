@@ -132,11 +132,7 @@ func runCrashRound(t *testing.T, p *Process, clients []*crashClient, d time.Dura
 // have exactly one unused refresh token, with generations 0..n unbroken.
 func checkFamiliesWhole(t *testing.T, path string, want int) {
 	t.Helper()
-	db, err := sql.Open("sqlite", "file:"+path+"?mode=ro")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
+	db := openSQL(t, path)
 
 	rows, err := db.QueryContext(context.Background(), `
 		SELECT s.id, s.revoked_at IS NOT NULL, COUNT(*), MAX(t.generation),
@@ -168,4 +164,15 @@ func checkFamiliesWhole(t *testing.T, path string, want int) {
 	if n != want {
 		t.Errorf("%d sessions in the database, want %d", n, want)
 	}
+}
+
+// openSQL opens an SQLite file read-only for tests that check rows directly.
+func openSQL(tb testing.TB, path string) *sql.DB {
+	tb.Helper()
+	db, err := sql.Open("sqlite", "file:"+path+"?mode=ro")
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() { db.Close() })
+	return db
 }

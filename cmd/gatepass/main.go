@@ -53,6 +53,7 @@ Usage:
   gatepass user passwd NAME --password-stdin
   gatepass user disable|enable NAME
   gatepass user list
+  gatepass user import [--format django|bcrypt|csv] FILE
   gatepass keys rotate | list               manage signing keys
   gatepass migrate                          apply database migrations
   gatepass prune                            delete expired sessions and tokens

@@ -15,7 +15,7 @@ import (
 
 func (m *Main) user(ctx context.Context, args []string) error {
 	if len(args) == 0 {
-		return fmt.Errorf("%w: user needs a subcommand: add, passwd, disable, enable, list",
+		return fmt.Errorf("%w: user needs a subcommand: add, passwd, disable, enable, list, import",
 			errUsage)
 	}
 
@@ -30,6 +30,8 @@ func (m *Main) user(ctx context.Context, args []string) error {
 		return m.userSetDisabled(ctx, args[1:], false)
 	case "list":
 		return m.userList(ctx, args[1:])
+	case "import":
+		return m.userImport(ctx, args[1:])
 	}
 	return fmt.Errorf("%w: unknown user subcommand %q", errUsage, args[0])
 }
