@@ -42,35 +42,8 @@ func TestDB_TwoHandles(t *testing.T) {
 	serverURL(t)
 	storetest.Run(t, func(t *testing.T) gatepass.Store {
 		dsn := CreateDatabase(t)
-		return &takingTurns{dbs: [2]*postgres.DB{OpenDB(t, dsn), OpenDB(t, dsn)}}
+		return storetest.TakingTurns(OpenDB(t, dsn), OpenDB(t, dsn))
 	})
-}
-
-// takingTurns is a gatepass.Store that sends each transaction to the next of two
-// handles on the same database.
-type takingTurns struct {
-	dbs  [2]*postgres.DB
-	next atomic.Uint32
-}
-
-func (s *takingTurns) db() *postgres.DB {
-	return s.dbs[s.next.Add(1)%2]
-}
-
-func (s *takingTurns) Update(ctx context.Context, fn func(gatepass.Tx) error) error {
-	return s.db().Update(ctx, fn)
-}
-
-func (s *takingTurns) View(ctx context.Context, fn func(gatepass.Tx) error) error {
-	return s.db().View(ctx, fn)
-}
-
-func (s *takingTurns) Ping(ctx context.Context) error {
-	return errors.Join(s.dbs[0].Ping(ctx), s.dbs[1].Ping(ctx))
-}
-
-func (s *takingTurns) Close() error {
-	return errors.Join(s.dbs[0].Close(), s.dbs[1].Close())
 }
 
 func TestOpen_MigratesOnce(t *testing.T) {

@@ -2,7 +2,6 @@ package sqlite_test
 
 import (
 	"bytes"
-	"context"
 	"database/sql"
 	"errors"
 	"log/slog"
@@ -11,7 +10,6 @@ import (
 	"runtime"
 	"strconv"
 	"strings"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -32,35 +30,8 @@ func TestDB(t *testing.T) {
 func TestDB_TwoHandles(t *testing.T) {
 	storetest.Run(t, func(t *testing.T) gatepass.Store {
 		path := filepath.Join(t.TempDir(), "gatepass.db")
-		return &takingTurns{dbs: [2]*sqlite.DB{OpenDB(t, path), OpenDB(t, path)}}
+		return storetest.TakingTurns(OpenDB(t, path), OpenDB(t, path))
 	})
-}
-
-// takingTurns is a gatepass.Store that sends each transaction to the next of two
-// handles on the same file.
-type takingTurns struct {
-	dbs  [2]*sqlite.DB
-	next atomic.Uint32
-}
-
-func (s *takingTurns) db() *sqlite.DB {
-	return s.dbs[s.next.Add(1)%2]
-}
-
-func (s *takingTurns) Update(ctx context.Context, fn func(gatepass.Tx) error) error {
-	return s.db().Update(ctx, fn)
-}
-
-func (s *takingTurns) View(ctx context.Context, fn func(gatepass.Tx) error) error {
-	return s.db().View(ctx, fn)
-}
-
-func (s *takingTurns) Ping(ctx context.Context) error {
-	return errors.Join(s.dbs[0].Ping(ctx), s.dbs[1].Ping(ctx))
-}
-
-func (s *takingTurns) Close() error {
-	return errors.Join(s.dbs[0].Close(), s.dbs[1].Close())
 }
 
 func TestOpen_CreatesPrivateFiles(t *testing.T) {
