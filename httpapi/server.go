@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
+	"slices"
 	"time"
 
 	"github.com/gatepass/gatepass/auth"
@@ -67,8 +68,9 @@ type Server struct {
 	// win, and an API path asked with the wrong method is still 405.
 	Fallback http.Handler
 
-	svc *auth.Service
-	mux *http.ServeMux
+	svc      *auth.Service
+	mux      *http.ServeMux
+	patterns []string
 
 	// metadata is the RFC 8414 document, built once: the configuration it comes
 	// from does not change while the service runs. issuerPath is the issuer's
@@ -98,28 +100,49 @@ func NewServer(svc *auth.Service) *Server {
 
 // routes registers every endpoint. Handlers live one group per file.
 func (s *Server) routes() {
-	s.mux.HandleFunc("POST /oauth/token", s.handleToken)
-	s.mux.HandleFunc("POST /oauth/revoke", s.handleRevoke)
-	s.mux.HandleFunc("POST /oauth/introspect", s.handleIntrospect)
+	s.handle("POST /oauth/token", http.HandlerFunc(s.handleToken))
+	s.handle("POST /oauth/revoke", http.HandlerFunc(s.handleRevoke))
+	s.handle("POST /oauth/introspect", http.HandlerFunc(s.handleIntrospect))
 
-	s.mux.HandleFunc("GET /.well-known/jwks.json", s.handleJWKS)
-	s.mux.HandleFunc("GET "+metadataPath, s.handleMetadata)
-	s.mux.HandleFunc("GET "+metadataPath+"/{path...}", s.handleMetadata)
+	s.handle("GET /.well-known/jwks.json", http.HandlerFunc(s.handleJWKS))
+	s.handle("GET "+metadataPath, http.HandlerFunc(s.handleMetadata))
+	s.handle("GET "+metadataPath+"/{path...}", http.HandlerFunc(s.handleMetadata))
 
-	s.mux.HandleFunc("POST /auth/login", s.handleLogin)
-	s.mux.HandleFunc("POST /auth/signup", s.handleSignUp)
-	s.mux.HandleFunc("POST /auth/refresh", s.handleCookieRefresh)
-	s.mux.HandleFunc("POST /auth/logout", s.handleLogout)
+	s.handle("POST /auth/login", http.HandlerFunc(s.handleLogin))
+	s.handle("POST /auth/signup", http.HandlerFunc(s.handleSignUp))
+	s.handle("POST /auth/refresh", http.HandlerFunc(s.handleCookieRefresh))
+	s.handle("POST /auth/logout", http.HandlerFunc(s.handleLogout))
 
-	s.mux.Handle("GET /auth/me", s.requireAccess(http.HandlerFunc(s.handleMe)))
-	s.mux.Handle("GET /auth/sessions", s.requireAccess(http.HandlerFunc(s.handleSessions)))
-	s.mux.Handle("DELETE /auth/sessions/{id}",
+	s.handle("GET /auth/me", s.requireAccess(http.HandlerFunc(s.handleMe)))
+	s.handle("GET /auth/sessions", s.requireAccess(http.HandlerFunc(s.handleSessions)))
+	s.handle("DELETE /auth/sessions/{id}",
 		s.requireAccess(http.HandlerFunc(s.handleDeleteSession)))
+	s.handle("GET /auth/verify", http.HandlerFunc(s.handleForwardAuth))
 
-	s.mux.HandleFunc("GET /healthz", s.handleHealth)
-	s.mux.HandleFunc("GET /readyz", s.handleReady)
+	s.handle("POST /api/token/", http.HandlerFunc(s.handleSimpleJWTObtain))
+	s.handle("POST /api/token/refresh/", http.HandlerFunc(s.handleSimpleJWTRefresh))
+	s.handle("POST /api/token/verify/", http.HandlerFunc(s.handleSimpleJWTVerify))
+	s.handle("POST /api/token/blacklist/", http.HandlerFunc(s.handleSimpleJWTBlacklist))
+
+	s.handle("GET /healthz", http.HandlerFunc(s.handleHealth))
+	s.handle("GET /readyz", http.HandlerFunc(s.handleReady))
+	s.handle("GET /metrics", http.HandlerFunc(s.handleMetrics))
+	s.handle("GET /openapi.json", http.HandlerFunc(s.handleOpenAPI))
 
 	s.mux.HandleFunc("/", s.handleNotFound)
+}
+
+// handle registers h for pattern and remembers the pattern, so that the list of
+// routes can be compared with the OpenAPI document.
+func (s *Server) handle(pattern string, h http.Handler) {
+	s.patterns = append(s.patterns, pattern)
+	s.mux.Handle(pattern, h)
+}
+
+// Patterns returns the pattern of every API route, in registration order, such
+// as "POST /oauth/token". Paths are relative to the server's root.
+func (s *Server) Patterns() []string {
+	return slices.Clone(s.patterns)
 }
 
 // Handler returns the routes wrapped in the middleware every request goes through:
