@@ -16,7 +16,7 @@ import (
 // browser then refuses them unless set over https, without a Domain, and, for
 // __Host-, with Path=/, so a sibling subdomain cannot plant its own.
 const (
-	accessCookie  = "gatepass_access"
+	accessCookie  = gatepass.AccessCookieName
 	refreshCookie = "gatepass_refresh"
 	csrfCookie    = "gatepass_csrf"
 )
