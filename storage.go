@@ -53,6 +53,9 @@ type Tx interface {
 	LockSession(ctx context.Context, id string) (*Session, error)
 	// FindSessions lists sessions, newest first.
 	FindSessions(ctx context.Context, filter SessionFilter) ([]*Session, error)
+	// CountActiveSessions counts the sessions s with s.Active(at): never revoked
+	// and not expired at that time. Returns EINVALID for a zero at.
+	CountActiveSessions(ctx context.Context, at time.Time) (int64, error)
 	// UpdateSession applies the non-nil fields of upd. Returns ENOTFOUND.
 	UpdateSession(ctx context.Context, id string, upd SessionUpdate) error
 	// RevokeSessions revokes every not yet revoked session of a user, except the one

@@ -19,7 +19,9 @@ type LoginRequest struct {
 // Login checks a username and password and starts a new session. An unknown user, a
 // wrong password and a disabled account all cost one password verification and all
 // return ErrInvalidCredentials, so neither timing nor answer tells them apart.
-func (s *Service) Login(ctx context.Context, req LoginRequest) (*TokenPair, error) {
+func (s *Service) Login(ctx context.Context, req LoginRequest) (_ *TokenPair, err error) {
+	defer func() { s.observer().SignIn(signInOutcome(err)) }()
+
 	scope, err := s.grantScope(req.Scope)
 	if err != nil {
 		return nil, err

@@ -14,6 +14,13 @@ import (
 // hashed, so a huge username cannot make the limiter hold huge keys.
 const maxKeyName = 128
 
+// limitNames names the limit of each key prefix for Observer.RateLimited.
+var limitNames = map[string]string{
+	"login:user:": LimitLoginAccount,
+	"login:ip:":   LimitLoginAddress,
+	"refresh:ip:": LimitRefresh,
+}
+
 // limitLogin counts a sign-in attempt against the account and against the client
 // address. The account key is the submitted name, whether or not such a user
 // exists, so being limited tells nothing about which accounts exist (the answer
@@ -48,6 +55,7 @@ func (s *Service) limit(ctx context.Context, l gatepass.Limiter, c Client, prefi
 
 	s.Logger.Warn("rate limited", attrLimit, strings.TrimSuffix(prefix, ":"),
 		attrRetry, wait, attrClientIP, c.IPAddress, attrUserAgent, c.UserAgent)
+	s.observer().RateLimited(limitNames[prefix])
 	return &gatepass.Error{Code: gatepass.ETOOMANY,
 		Message: "too many attempts; try again later", RetryAfter: wait}
 }

@@ -45,11 +45,11 @@ var errRefreshRejected = errors.New("refresh rejected")
 func (s *Service) Refresh(ctx context.Context, req RefreshRequest) (*TokenPair, error) {
 	ip := addressKey(req.Client.IPAddress)
 	if err := s.limit(ctx, s.RefreshLimiter, req.Client, "refresh:ip:", ip); err != nil {
-		return nil, err
+		return nil, s.refreshFailed(err)
 	}
 	if !wellFormedRefreshToken(req.RefreshToken) {
 		s.refreshRejected(req.Client, nil, "malformed_token")
-		return nil, gatepass.ErrInvalidGrant
+		return nil, s.refreshFailed(gatepass.ErrInvalidGrant)
 	}
 
 	var r *rotation
@@ -59,24 +59,35 @@ func (s *Service) Refresh(ctx context.Context, req RefreshRequest) (*TokenPair, 
 		return err
 	})
 	if errors.Is(err, errRefreshRejected) {
-		return nil, gatepass.ErrInvalidGrant
+		return nil, s.refreshFailed(gatepass.ErrInvalidGrant)
 	} else if err != nil {
-		return nil, err
+		return nil, s.refreshFailed(err)
 	}
 
 	if r.reused {
 		s.Logger.Warn("refresh token reuse detected, session revoked",
 			attrSessionID, r.session.ID, attrUserID, r.session.UserID,
 			attrClientIP, req.Client.IPAddress, attrUserAgent, req.Client.UserAgent)
+		s.observer().ReuseDetected()
+		s.sessionsRevoked(gatepass.RevokeReuse, 1)
+		s.observer().Refresh(OutcomeReuse)
 		return nil, gatepass.ErrInvalidGrant
 	} else if r.replayed {
 		s.Logger.Info("rotated refresh token replayed inside reuse interval",
 			attrSessionID, r.session.ID, attrUserID, r.session.UserID)
+		s.observer().Refresh(OutcomeReplay)
 	} else {
 		s.Logger.Info("refresh token rotated", attrSessionID, r.session.ID,
 			attrUserID, r.session.UserID)
+		s.observer().Refresh(OutcomeSuccess)
 	}
 	return s.pair(r.user, r.session, r.scope, r.refresh, r.expires, r.now)
+}
+
+// refreshFailed tells the Observer how a refresh failed and returns err.
+func (s *Service) refreshFailed(err error) error {
+	s.observer().Refresh(failureOutcome(err, OutcomeInvalid))
+	return err
 }
 
 // rotateTx is the rotation transaction. It returns errRefreshRejected (and writes

@@ -47,6 +47,7 @@ func (s *Service) Revoke(ctx context.Context, tok, _ string) error {
 	}
 	if revoked {
 		s.Logger.Info("session revoked", attrSessionID, sid, attrReason, gatepass.RevokeLogout)
+		s.sessionsRevoked(gatepass.RevokeLogout, 1)
 	}
 	return nil
 }
@@ -67,6 +68,7 @@ func (s *Service) RevokeSession(ctx context.Context, sid, reason string) error {
 	}
 	if revoked {
 		s.Logger.Info("session revoked", attrSessionID, sid, attrReason, reason)
+		s.sessionsRevoked(reason, 1)
 	}
 	return nil
 }
@@ -100,5 +102,6 @@ func (s *Service) RevokeUserSessions(ctx context.Context, userID int64, keep,
 		return 0, err
 	}
 	s.Logger.Info("sessions revoked", attrUserID, userID, attrReason, reason, attrCount, n)
+	s.sessionsRevoked(reason, n)
 	return n, nil
 }

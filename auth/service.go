@@ -67,6 +67,10 @@ type Service struct {
 	// refresh far more often than they sign in.
 	RefreshLimiter gatepass.Limiter
 
+	// Observer, when set, is told of sign-ins, refreshes, reuse detections,
+	// revocations and rate-limit refusals, for metrics; nil means nobody is.
+	Observer Observer
+
 	keys          atomic.Pointer[keyring]
 	refreshSecret []byte
 }

@@ -39,12 +39,26 @@ func (s *Service) FindSessions(ctx context.Context, userID int64) ([]*gatepass.S
 	return sessions, err
 }
 
+// CountActiveSessions returns how many sessions, of every user, can still refresh:
+// not revoked and not expired.
+func (s *Service) CountActiveSessions(ctx context.Context) (int64, error) {
+	now := s.now()
+	var n int64
+	err := s.store.View(ctx, func(tx gatepass.Tx) error {
+		var err error
+		n, err = tx.CountActiveSessions(ctx, now)
+		return err
+	})
+	return n, err
+}
+
 // errSessionNotFound answers for unknown sessions and other users' alike.
 var errSessionNotFound = gatepass.Errorf(gatepass.ENOTFOUND, "session not found")
 
 // RevokeUserSession revokes one of the user's own sessions. Returns ENOTFOUND when
 // the session is not the user's, so nobody learns which ids exist.
 func (s *Service) RevokeUserSession(ctx context.Context, userID int64, sid string) error {
+	revoked := false
 	err := s.store.Update(ctx, func(tx gatepass.Tx) error {
 		sess, err := tx.LockSession(ctx, sid)
 		if err != nil {
@@ -52,7 +66,7 @@ func (s *Service) RevokeUserSession(ctx context.Context, userID int64, sid strin
 		} else if sess.UserID != userID {
 			return errSessionNotFound
 		}
-		_, err = s.revokeTx(ctx, tx, sid, gatepass.RevokeLogout, s.now())
+		revoked, err = s.revokeTx(ctx, tx, sid, gatepass.RevokeLogout, s.now())
 		return err
 	})
 	if gatepass.ErrorCode(err) == gatepass.ENOTFOUND {
@@ -62,6 +76,9 @@ func (s *Service) RevokeUserSession(ctx context.Context, userID int64, sid strin
 	}
 	s.Logger.Info("session revoked", attrSessionID, sid, attrUserID, userID,
 		attrReason, gatepass.RevokeLogout)
+	if revoked {
+		s.sessionsRevoked(gatepass.RevokeLogout, 1)
+	}
 	return nil
 }
 

@@ -116,6 +116,7 @@ func (s *Service) updateUser(ctx context.Context, name, reason string,
 	}
 	s.Logger.Info("user updated", attrUserID, id, attrCount, revoked,
 		attrReason, reason)
+	s.sessionsRevoked(reason, revoked)
 	return nil
 }
 

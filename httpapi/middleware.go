@@ -43,9 +43,9 @@ func (rec *statusRecorder) Unwrap() http.ResponseWriter {
 	return rec.ResponseWriter
 }
 
-// logRequests writes one access record per request at Debug. It records the route
-// pattern, never the path or query, which may carry identifiers or credentials,
-// and no header.
+// logRequests writes one access record per request at Debug, and tells
+// Server.Requests. It records the route pattern, never the path or query, which
+// may carry identifiers or credentials, and no header.
 func (s *Server) logRequests(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
@@ -55,11 +55,15 @@ func (s *Server) logRequests(next http.Handler) http.Handler {
 		if rec.status == 0 {
 			rec.status = http.StatusOK
 		}
+		d := time.Since(start)
+		if s.Requests != nil {
+			s.Requests.ObserveRequest(r.Pattern, r.Method, rec.status, d)
+		}
 		s.Logger.LogAttrs(r.Context(), slog.LevelDebug, "request",
 			slog.String(attrMethod, r.Method),
 			slog.String(attrRoute, r.Pattern),
 			slog.Int(attrStatus, rec.status),
-			slog.Duration(attrDuration, time.Since(start)),
+			slog.Duration(attrDuration, d),
 			slog.String(attrClientIP, clientIP(r)))
 	})
 }

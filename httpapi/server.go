@@ -63,10 +63,22 @@ type Server struct {
 	// AllowSignUp enables POST /auth/signup; without it the endpoint is 404.
 	AllowSignUp bool
 
+	// SimpleJWTCompat enables the djangorestframework-simplejwt endpoints under
+	// /api/token/, for front ends written for it; without it they are 404.
+	SimpleJWTCompat bool
+
 	// Fallback, if set, answers GET and HEAD requests for paths that no API
 	// route serves under any method, such as the demo pages. API routes always
 	// win, and an API path asked with the wrong method is still 405.
 	Fallback http.Handler
+
+	// Metrics, if set, serves GET /metrics (see package metrics). Without it the
+	// path is 404, as when metrics are off or served on a listener of their own.
+	Metrics http.Handler
+
+	// Requests, if set, is told the route, method, status and duration of every
+	// request.
+	Requests RequestObserver
 
 	svc      *auth.Service
 	mux      *http.ServeMux
@@ -119,10 +131,10 @@ func (s *Server) routes() {
 		s.requireAccess(http.HandlerFunc(s.handleDeleteSession)))
 	s.handle("GET /auth/verify", http.HandlerFunc(s.handleForwardAuth))
 
-	s.handle("POST /api/token/", http.HandlerFunc(s.handleSimpleJWTObtain))
-	s.handle("POST /api/token/refresh/", http.HandlerFunc(s.handleSimpleJWTRefresh))
-	s.handle("POST /api/token/verify/", http.HandlerFunc(s.handleSimpleJWTVerify))
-	s.handle("POST /api/token/blacklist/", http.HandlerFunc(s.handleSimpleJWTBlacklist))
+	s.handle("POST /api/token/{$}", http.HandlerFunc(s.handleSimpleJWTObtain))
+	s.handle("POST /api/token/refresh/{$}", http.HandlerFunc(s.handleSimpleJWTRefresh))
+	s.handle("POST /api/token/verify/{$}", http.HandlerFunc(s.handleSimpleJWTVerify))
+	s.handle("POST /api/token/blacklist/{$}", http.HandlerFunc(s.handleSimpleJWTBlacklist))
 
 	s.handle("GET /healthz", http.HandlerFunc(s.handleHealth))
 	s.handle("GET /readyz", http.HandlerFunc(s.handleReady))

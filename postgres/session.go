@@ -70,6 +70,29 @@ func (tx *tx) FindSessions(ctx context.Context,
 	return tx.findSessions(ctx, where, args, "")
 }
 
+// CountActiveSessions counts the sessions alive at at. It visits every session not
+// revoked; no index serves it, and none would help much: once prune has run, the
+// live sessions are nearly the whole table, and an index on expiry would cost
+// every sign-in and revocation a write. Callers that poll it cache the count.
+func (tx *tx) CountActiveSessions(ctx context.Context, at time.Time) (int64, error) {
+	if err := requireTime(at, "count"); err != nil {
+		return 0, err
+	}
+
+	// The same test as Session.Active.
+	var n int64
+	err := tx.tx.QueryRow(ctx, `
+		SELECT count(*)
+		FROM sessions
+		WHERE revoked_at IS NULL AND expires_at > $1`,
+		timeArg(at),
+	).Scan(&n)
+	if err != nil {
+		return 0, formatError("count sessions", err)
+	}
+	return n, nil
+}
+
 // findSessions selects sessions matching every condition in where, newest
 // first, with the locking clause lock. PostgreSQL has no insertion order to fall
 // back on, so the ID breaks ties between sessions created in the same

@@ -15,6 +15,7 @@ import (
 	"github.com/gatepass/gatepass"
 	"github.com/gatepass/gatepass/auth"
 	"github.com/gatepass/gatepass/httpapi"
+	"github.com/gatepass/gatepass/metrics"
 	"github.com/gatepass/gatepass/ratelimit"
 	"github.com/gatepass/gatepass/redis"
 	"github.com/gatepass/gatepass/web"
@@ -30,9 +31,11 @@ type serveConfig struct {
 	corsOrigins         originList
 	insecureCookies     bool
 	signup              bool
+	simpleJWTCompat     bool
 	rateLimit           rateSpec
 	refreshRateLimit    rateSpec
 	redisURL            string
+	metricsAddr         string
 }
 
 // rateSpec is the --rate-limit flag: N/UNIT, N attempts per key per unit (s, m,
@@ -117,6 +120,8 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 	fs.BoolVar(&sc.insecureCookies, "insecure-cookies", false,
 		"cookies without Secure and name prefixes, for plain http on a loopback issuer")
 	fs.BoolVar(&sc.signup, "signup", false, "enable self-service sign-up at POST /auth/signup")
+	fs.BoolVar(&sc.simpleJWTCompat, "simplejwt-compat", false,
+		"serve djangorestframework-simplejwt's endpoints under /api/token/ (default: on with --demo)")
 	sc.rateLimit = rateSpec{limit: 10, period: time.Minute}
 	fs.Var(&sc.rateLimit, "rate-limit",
 		"sign-ins per account and per client address: N/s, N/m, N/h, "+
@@ -127,6 +132,9 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 	fs.StringVar(&sc.redisURL, "redis", "",
 		"redis:// URL of a server that keeps rate limits shared by all instances "+
 			"(default: in memory, per instance)")
+	fs.StringVar(&sc.metricsAddr, "metrics-addr", "",
+		"serve GET /metrics on this address instead of --addr, such as 127.0.0.1:9090, "+
+			"or off (default: on --addr)")
 	if err := m.parse(fs, args); err != nil {
 		return err
 	} else if fs.NArg() > 0 {
@@ -135,6 +143,9 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 		return fmt.Errorf("prune-interval: must be at least 1s, got %s", sc.pruneInterval)
 	}
 	c.finish()
+	if sc.demo && !m.flagGiven(fs, "simplejwt-compat") {
+		sc.simpleJWTCompat = true
+	}
 
 	log, err := m.logger(&c)
 	if err != nil {
@@ -161,6 +172,7 @@ func (m *Main) runServer(ctx context.Context, c *config, sc *serveConfig,
 	if err != nil {
 		return err
 	}
+	metricsHandler := newMetrics(svc, api, sc, log)
 	if err := svc.EnsureAlgorithm(ctx); err != nil {
 		return fmt.Errorf("signing key: %w", err)
 	}
@@ -188,12 +200,19 @@ func (m *Main) runServer(ctx context.Context, c *config, sc *serveConfig,
 	defer background.Wait()
 	defer stopBackground()
 
+	stopMetrics, err := serveMetrics(ctx, sc, metricsHandler, log)
+	if err != nil {
+		ln.Close()
+		return err
+	}
+
 	log.Info("listening", "addr", ln.Addr().String(), "issuer", c.auth.Issuer,
 		"alg", c.auth.Algorithm, "db", c.db)
 	if m.OnListen != nil {
 		m.OnListen(ln.Addr().String())
 	}
-	return serveUntilDone(ctx, srv, ln, sc.shutdownTimeout, log)
+	err = serveUntilDone(ctx, srv, ln, sc.shutdownTimeout, log)
+	return errors.Join(err, stopMetrics())
 }
 
 // openLimiters gives svc the rate limiters the serve flags ask for and returns a
@@ -265,6 +284,7 @@ func newAPI(svc *auth.Service, sc *serveConfig, log *slog.Logger) (*httpapi.Serv
 	api.CORSOrigins = sc.corsOrigins
 	api.InsecureCookies = sc.insecureCookies
 	api.AllowSignUp = sc.signup
+	api.SimpleJWTCompat = sc.simpleJWTCompat
 	if sc.demo {
 		api.Fallback = web.Handler()
 	}
@@ -279,6 +299,53 @@ func newAPI(svc *auth.Service, sc *serveConfig, log *slog.Logger) (*httpapi.Serv
 		log.Warn("cookies are sent without Secure: --insecure-cookies is for development")
 	}
 	return api, nil
+}
+
+// newMetrics wires metrics into svc and api as --metrics-addr asks. It returns the
+// handler for a listener of its own, or nil when /metrics is served on --addr or
+// metrics are off.
+func newMetrics(svc *auth.Service, api *httpapi.Server, sc *serveConfig,
+	log *slog.Logger) http.Handler {
+	if sc.metricsAddr == "off" {
+		log.Info("metrics disabled: --metrics-addr off")
+		return nil
+	}
+	m := metrics.New(svc)
+	m.Logger = log.With("component", "metrics")
+	svc.Observer, api.Requests = m, m
+	if sc.metricsAddr == "" {
+		api.Metrics = m.Handler()
+		return nil
+	}
+	return m.Handler()
+}
+
+// serveMetrics serves h at GET /metrics on --metrics-addr until ctx ends or the
+// returned function is called; that function stops the listener and reports how
+// serving went. Without h it does nothing.
+func serveMetrics(ctx context.Context, sc *serveConfig, h http.Handler,
+	log *slog.Logger) (func() error, error) {
+	if h == nil {
+		return func() error { return nil }, nil
+	}
+	ln, err := net.Listen("tcp", sc.metricsAddr)
+	if err != nil {
+		return nil, fmt.Errorf("metrics-addr: %w", err)
+	}
+	mux := http.NewServeMux()
+	mux.Handle("GET /metrics", h)
+	log = log.With("component", "metrics")
+	srv := httpapi.NewHTTPServer("", mux)
+	srv.ErrorLog = slog.NewLogLogger(log.Handler(), slog.LevelWarn)
+
+	ctx, cancel := context.WithCancel(ctx)
+	done := make(chan error, 1)
+	go func() { done <- serveUntilDone(ctx, srv, ln, sc.shutdownTimeout, log) }()
+	log.Info("metrics listening", "addr", ln.Addr().String())
+	return func() error {
+		cancel()
+		return <-done
+	}, nil
 }
 
 // httpServer wraps the API in an http.Server that logs through log.

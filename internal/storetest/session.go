@@ -102,6 +102,73 @@ func testFindSessions(t *testing.T, s gatepass.Store) {
 	}
 }
 
+// testCountActiveSessions checks that CountActiveSessions counts the sessions
+// Session.Active accepts, of every user, and agrees with FindSessions.
+func testCountActiveSessions(t *testing.T, s gatepass.Store) {
+	ctx := t.Context()
+	alice := createUser(t, s, "alice")
+	bob := createUser(t, s, "bob")
+	checkActiveCount(t, s, now, 0)
+
+	alive := newSession("alive", alice.ID)
+	alive.ExpiresAt = now.Add(time.Hour)
+	expired := newSession("expired", alice.ID)
+	expired.CreatedAt, expired.ExpiresAt = now.Add(-3*time.Hour), now.Add(-time.Hour)
+	atNow := newSession("expires-at-now", alice.ID)
+	atNow.ExpiresAt = now
+	revoked := newSession("revoked", alice.ID)
+	revoked.RevokedAt, revoked.RevokeReason = now.Add(-time.Minute), gatepass.RevokeLogout
+	bobs := newSession("bobs", bob.ID)
+	bobs.ExpiresAt = now.Add(2 * time.Hour)
+	createSessions(t, s, alive, expired, atNow, revoked, bobs)
+
+	tests := []struct {
+		name string
+		at   time.Time
+		want int64
+	}{
+		{name: "now", at: now, want: 2},
+		{name: "before-expiry", at: now.Add(-2 * time.Hour), want: 4},
+		{name: "just-before-now", at: now.Add(-time.Microsecond), want: 3},
+		{name: "after-first-expiry", at: now.Add(90 * time.Minute), want: 1},
+		{name: "after-every-expiry", at: now.Add(60 * 24 * time.Hour), want: 0},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			checkActiveCount(t, s, tt.at, tt.want)
+		})
+	}
+
+	// A zero time would count nothing and look like an idle service.
+	err := s.View(ctx, func(tx gatepass.Tx) error {
+		_, err := tx.CountActiveSessions(ctx, time.Time{})
+		return err
+	})
+	checkCode(t, err, gatepass.EINVALID)
+}
+
+// checkActiveCount reports an error unless CountActiveSessions at at is want,
+// and as many sessions as FindSessions lists active at at.
+func checkActiveCount(t *testing.T, s gatepass.Store, at time.Time, want int64) {
+	t.Helper()
+	ctx := t.Context()
+	view(t, s, func(tx gatepass.Tx) error {
+		got, err := tx.CountActiveSessions(ctx, at)
+		if err != nil {
+			return err
+		}
+		listed, err := tx.FindSessions(ctx, gatepass.SessionFilter{ActiveAt: &at})
+		if err != nil {
+			return err
+		}
+		if got != want || int64(len(listed)) != want {
+			t.Errorf("CountActiveSessions at %v = %d, FindSessions lists %d, want %d",
+				at, got, len(listed), want)
+		}
+		return nil
+	})
+}
+
 // testUpdateSession checks that UpdateSession changes exactly the fields it is
 // given, and that a RevokedAt of the zero time clears a revocation.
 func testUpdateSession(t *testing.T, s gatepass.Store) {
