@@ -195,14 +195,30 @@ var probedMethods = []string{
 }
 
 // allowedMethods lists the methods under which some route other than the
-// catch-all matches r's path.
+// catch-all, and not switched off, matches r's path.
 func (s *Server) allowedMethods(r *http.Request) []string {
 	var allowed []string
 	for _, m := range probedMethods {
 		probe := &http.Request{Method: m, URL: r.URL, Host: r.Host}
-		if _, pattern := s.mux.Handler(probe); pattern != "" && pattern != "/" {
+		_, pattern := s.mux.Handler(probe)
+		if pattern != "" && pattern != "/" && !s.switchedOff(pattern) {
 			allowed = append(allowed, m)
 		}
 	}
 	return allowed
+}
+
+// switchedOff reports whether pattern belongs to a feature the settings leave
+// off. Its handler answers as for an unknown path, and so does any other method
+// on its path: a 405 would tell that the feature exists.
+func (s *Server) switchedOff(pattern string) bool {
+	switch {
+	case pattern == "POST /auth/signup":
+		return !s.AllowSignUp
+	case strings.HasPrefix(pattern, "POST /api/token/"):
+		return !s.SimpleJWTCompat
+	case pattern == "GET /metrics":
+		return s.Metrics == nil
+	}
+	return false
 }
