@@ -1,7 +1,7 @@
 // Package gatepass holds the domain of the gatepass token service: users, sessions,
-// refresh tokens, signing keys, access-token claims, the storage contract the engines
-// implement and the error type shared by every layer. It imports only the standard
-// library, so every other package can depend on it.
+// refresh tokens, signing keys, access-token claims, the audit trail, the storage
+// contract the engines implement and the error type shared by every layer. It
+// imports only the standard library, so every other package can depend on it.
 package gatepass
 
 import (

@@ -62,6 +62,11 @@ type Tx interface {
 	// named by except (if any), and returns how many it revoked.
 	RevokeSessions(ctx context.Context, userID int64, except string, at time.Time,
 		reason string) (int, error)
+	// FindSessionsRevokedSince lists the sessions revoked at or after since, oldest
+	// revocation first, with only what an instance needs to refuse their access
+	// tokens. Returns EINVALID for a zero since.
+	FindSessionsRevokedSince(ctx context.Context, since time.Time) ([]RevokedSession,
+		error)
 
 	// CreateRefreshToken inserts t. Returns ECONFLICT if the hash exists or the
 	// session already has a token of that generation (a fork of the family), and
@@ -92,6 +97,13 @@ type Tx interface {
 	// Prune deletes rows that can no longer matter and reports how many. Refresh
 	// tokens of deleted sessions go with them.
 	Prune(ctx context.Context, filter PruneFilter) (PruneResult, error)
+
+	// CreateAuditEvent appends e to the audit trail and sets its ID. Returns
+	// EINVALID for a zero OccurredAt or an empty Kind. Nothing changes or
+	// deletes an event: the database refuses both.
+	CreateAuditEvent(ctx context.Context, e *AuditEvent) error
+	// FindAuditEvents lists the events filter selects, newest first.
+	FindAuditEvents(ctx context.Context, filter AuditFilter) ([]*AuditEvent, error)
 }
 
 // UserFilter selects users. Nil fields match everything.
@@ -125,6 +137,12 @@ type SessionUpdate struct {
 	LastUsedAt   *time.Time
 	RevokedAt    *time.Time
 	RevokeReason *string
+}
+
+// RevokedSession is a revoked session as FindSessionsRevokedSince lists it.
+type RevokedSession struct {
+	ID        string
+	RevokedAt time.Time
 }
 
 // PruneFilter says which rows Prune deletes.

@@ -34,6 +34,7 @@ func Run(t *testing.T, open func(t *testing.T) gatepass.Store) {
 		{name: "count-active-sessions", fn: testCountActiveSessions},
 		{name: "update-session", fn: testUpdateSession},
 		{name: "revoke-sessions", fn: testRevokeSessions},
+		{name: "find-sessions-revoked-since", fn: testFindSessionsRevokedSince},
 		{name: "create-refresh-token", fn: testCreateRefreshToken},
 		{name: "mark-refresh-token-used", fn: testMarkRefreshTokenUsed},
 		{name: "keys", fn: testKeys},
@@ -51,6 +52,10 @@ func Run(t *testing.T, open func(t *testing.T) gatepass.Store) {
 		{name: "concurrent-rotation", fn: testConcurrentRotation(false)},
 		{name: "concurrent-rotation-locked", fn: testConcurrentRotation(true)},
 		{name: "concurrent-key-creation", fn: testConcurrentKeyCreation},
+		{name: "create-audit-event", fn: testCreateAuditEvent},
+		{name: "find-audit-events", fn: testFindAuditEvents},
+		{name: "audit-event-rolls-back", fn: testAuditEventRollsBack},
+		{name: "audit-outlives-prune", fn: testAuditOutlivesPrune},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -1,0 +1,42 @@
+package postgres
+
+import (
+	"context"
+	"time"
+
+	"github.com/gatepass/gatepass"
+)
+
+// FindSessionsRevokedSince lists the sessions revoked at or after since, oldest
+// revocation first. The partial index sessions_revoked_at_idx serves it, so it
+// reads only the rows it returns. Returns EINVALID for a zero since.
+func (tx *tx) FindSessionsRevokedSince(ctx context.Context,
+	since time.Time) ([]gatepass.RevokedSession, error) {
+	if err := requireTime(since, "since"); err != nil {
+		return nil, err
+	}
+
+	rows, err := tx.tx.Query(ctx, `
+		SELECT id, revoked_at
+		FROM sessions
+		WHERE revoked_at >= $1
+		ORDER BY revoked_at, id`,
+		timeArg(since))
+	if err != nil {
+		return nil, formatError("query revoked sessions", err)
+	}
+	defer rows.Close()
+
+	revoked := []gatepass.RevokedSession{}
+	for rows.Next() {
+		var r gatepass.RevokedSession
+		if err := rows.Scan(&r.ID, timeColumn{&r.RevokedAt}); err != nil {
+			return nil, formatError("scan revoked session", err)
+		}
+		revoked = append(revoked, r)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, formatError("query revoked sessions", err)
+	}
+	return revoked, nil
+}
