@@ -49,6 +49,17 @@ type Config struct {
 	// RevokedRetention is how long revoked sessions are kept before pruning, so
 	// recent sign-outs and reuse events can still be inspected.
 	RevokedRetention time.Duration
+
+	// RevocationCheck makes VerifyAccessToken refuse the access tokens of revoked
+	// sessions, on every instance sharing the store, within about one
+	// RevocationPollInterval, instead of letting them live until they expire.
+	// Each instance keeps the recently revoked sessions in memory, so a check
+	// costs one map lookup and no database call.
+	RevocationCheck bool
+
+	// RevocationPollInterval is how often an instance reads the sessions revoked
+	// elsewhere, when RevocationCheck is on.
+	RevocationPollInterval time.Duration
 }
 
 // DefaultConfig returns the documented defaults.
@@ -66,6 +77,8 @@ func DefaultConfig() Config {
 		ClientID:          "gatepass",
 		KeyReloadInterval: time.Minute,
 		RevokedRetention:  24 * time.Hour,
+
+		RevocationPollInterval: 500 * time.Millisecond,
 	}
 }
 
@@ -104,6 +117,14 @@ func (c Config) Validate() error {
 	case c.KeyReloadInterval < time.Second:
 		return fmt.Errorf("key-reload-interval: must be at least 1s, got %s",
 			c.KeyReloadInterval)
+	case c.RevocationCheck && c.RevocationPollInterval < 10*time.Millisecond:
+		return fmt.Errorf("revocation-poll-interval: must be at least 10ms, got %s",
+			c.RevocationPollInterval)
+	case c.RevocationCheck && c.RevokedRetention < c.revocationWindow():
+		// A revocation pruned before its tokens expire would be unknown to an
+		// instance that starts afterwards.
+		return fmt.Errorf("revoked-retention: must be at least %s with revocation-check,"+
+			" got %s", c.revocationWindow(), c.RevokedRetention)
 	}
 
 	for _, s := range c.Scopes {

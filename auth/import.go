@@ -20,7 +20,8 @@ type ImportedUser struct {
 
 // ImportUsers stores every user in one transaction: either all are imported or,
 // when any is invalid or its name taken, none is. The error names the user at
-// fault by position (1-based) and name, never by hash.
+// fault by position (1-based) and name, never by hash. Each imported user gets
+// an audit event of its own, so that every user's trail starts at its creation.
 func (s *Service) ImportUsers(ctx context.Context, users []ImportedUser) error {
 	for i, iu := range users {
 		if err := validateUser(iu.Name, iu.Email); err != nil {
@@ -37,6 +38,11 @@ func (s *Service) ImportUsers(ctx context.Context, users []ImportedUser) error {
 				Disabled: iu.Disabled, CreatedAt: now, UpdatedAt: now}
 			if err := tx.CreateUser(ctx, u); err != nil {
 				return importError(i, iu.Name, err)
+			}
+			err := s.record(ctx, tx, Client{}, &gatepass.AuditEvent{OccurredAt: now,
+				Kind: gatepass.AuditUserImported, UserID: u.ID, Username: u.Name})
+			if err != nil {
+				return err
 			}
 		}
 		return nil

@@ -76,7 +76,8 @@ func (s *Service) EnsureAlgorithm(ctx context.Context) error {
 				return nil
 			}
 		}
-		created, err = s.createKeyTx(ctx, tx, s.cfg.Algorithm)
+		created, err = s.createKeyTx(ctx, tx, s.cfg.Algorithm, gatepass.AuditKeyRotated,
+			reasonAlgorithm)
 		return err
 	})
 	if err != nil || created == nil {
@@ -101,7 +102,7 @@ func (s *Service) RotateKeys(ctx context.Context, alg string) (*KeyInfo, error) 
 		if alg == "" {
 			alg = s.currentAlgorithm(ctx, tx)
 		}
-		k, err := s.createKeyTx(ctx, tx, alg)
+		k, err := s.createKeyTx(ctx, tx, alg, gatepass.AuditKeyRotated, "")
 		created = k
 		return err
 	})
@@ -131,21 +132,22 @@ func (s *Service) currentAlgorithm(ctx context.Context, tx gatepass.Tx) string {
 }
 
 func (s *Service) rotateKeysTx(ctx context.Context, tx gatepass.Tx) error {
-	k, err := s.createKeyTx(ctx, tx, s.cfg.Algorithm)
+	k, err := s.createKeyTx(ctx, tx, s.cfg.Algorithm, gatepass.AuditKeyCreated, "")
 	if err == nil {
 		s.Logger.Info("signing key created", attrKeyID, k.ID, attrAlg, k.Algorithm)
 	}
 	return err
 }
 
-// createKeyTx retires the current keys and stores a new current one.
+// createKeyTx retires the current keys, stores a new current one and records an
+// audit event of kind for it.
 //
 // TODO(keys): encrypt private keys and the refresh secret at rest with a key from
 // the environment, so a leaked database file alone cannot mint tokens.
 // TODO(keys): publish a new key one JWKS cache lifetime before it signs, so
 // resource servers with a cached JWKS never meet an unknown kid.
 func (s *Service) createKeyTx(ctx context.Context, tx gatepass.Tx,
-	alg string) (*gatepass.SigningKey, error) {
+	alg, kind, reason string) (*gatepass.SigningKey, error) {
 	if !slices.Contains(token.Algorithms, alg) {
 		return nil, gatepass.Errorf(gatepass.EINVALID, "alg must be one of %v",
 			token.Algorithms)
@@ -169,7 +171,11 @@ func (s *Service) createKeyTx(ctx context.Context, tx gatepass.Tx,
 		Private:   private,
 		CreatedAt: now,
 	}
-	return k, tx.CreateKey(ctx, k)
+	if err := tx.CreateKey(ctx, k); err != nil {
+		return nil, err
+	}
+	return k, s.record(ctx, tx, Client{}, &gatepass.AuditEvent{OccurredAt: now,
+		Kind: kind, Reason: reason, Detail: "kid=" + k.ID + " alg=" + k.Algorithm})
 }
 
 // FindKeys lists the stored signing keys, oldest first.
@@ -289,7 +295,15 @@ func (s *Service) JWKS() []byte {
 }
 
 // VerifyAccessToken checks an access token locally, without a database call, and
-// returns its claims. Errors are token.ErrXxx sentinels with code EINVALIDTOKEN.
+// returns its claims. Errors are token.ErrXxx sentinels with code EINVALIDTOKEN,
+// and ErrTokenRevoked when Config.RevocationCheck is on and the token's session
+// has been revoked.
 func (s *Service) VerifyAccessToken(tok string) (*gatepass.Claims, error) {
-	return s.keys.Load().verifier.Verify(tok)
+	c, err := s.keys.Load().verifier.Verify(tok)
+	if err != nil {
+		return nil, err
+	} else if err := s.checkRevoked(c); err != nil {
+		return nil, err
+	}
+	return c, nil
 }

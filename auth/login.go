@@ -2,6 +2,7 @@ package auth
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
@@ -34,6 +35,9 @@ func (s *Service) Login(ctx context.Context, req LoginRequest) (_ *TokenPair, er
 	if err := s.limitLogin(ctx, req); err != nil {
 		return nil, err
 	}
+	if err := s.checkLockout(ctx, req); err != nil {
+		return nil, err
+	}
 
 	// Hashing is slow and memory-hungry: wait a bounded time for a free slot, so
 	// a flood of sign-ins is refused quickly instead of queueing without end.
@@ -44,13 +48,20 @@ func (s *Service) Login(ctx context.Context, req LoginRequest) (_ *TokenPair, er
 		if ctx.Err() == nil && hashCtx.Err() != nil {
 			return nil, errBusy
 		}
+		if gatepass.ErrorCode(err) == gatepass.EUNAUTHORIZED {
+			s.lockoutFailed(ctx, req)
+		}
 		return nil, err
 	}
 
 	pair, err := s.startSession(ctx, checked, scope, clientID, req.Client)
+	if errors.Is(err, gatepass.ErrInvalidCredentials) {
+		s.loginFailed(ctx, req, checked.user.ID, reasonAccountChanged)
+	}
 	if err != nil {
 		return nil, err
 	}
+	s.lockoutSucceeded(ctx, req)
 	s.Logger.Info("sign-in succeeded", attrUserID, checked.user.ID,
 		attrSessionID, pair.SessionID, attrClientIP, req.Client.IPAddress)
 	return pair, nil
@@ -79,7 +90,7 @@ func (s *Service) checkPassword(ctx context.Context, req LoginRequest) (*checked
 	})
 	if gatepass.ErrorCode(err) == gatepass.ENOTFOUND || req.Username == "" {
 		s.hasher.VerifyDummy(ctx, req.Password)
-		s.loginFailed(req.Client, 0, "unknown_user")
+		s.loginFailed(ctx, req, 0, reasonUnknownUser)
 		return nil, gatepass.ErrInvalidCredentials
 	} else if err != nil {
 		return nil, err
@@ -93,12 +104,13 @@ func (s *Service) checkPassword(ctx context.Context, req LoginRequest) (*checked
 		// Spend the time a real hash would, so this account does not stand out.
 		s.hasher.VerifyDummy(ctx, req.Password)
 		s.Logger.Error("stored password hash unusable", attrUserID, u.ID, attrError, err)
+		s.loginFailed(ctx, req, u.ID, reasonUnusableHash)
 		return nil, gatepass.ErrInvalidCredentials
 	} else if !ok {
-		s.loginFailed(req.Client, u.ID, "wrong_password")
+		s.loginFailed(ctx, req, u.ID, reasonWrongPassword)
 		return nil, gatepass.ErrInvalidCredentials
 	} else if u.Disabled {
-		s.loginFailed(req.Client, u.ID, "disabled")
+		s.loginFailed(ctx, req, u.ID, reasonDisabled)
 		return nil, gatepass.ErrInvalidCredentials
 	}
 
@@ -112,9 +124,16 @@ func (s *Service) checkPassword(ctx context.Context, req LoginRequest) (*checked
 	return checked, nil
 }
 
-func (s *Service) loginFailed(c Client, userID int64, reason string) {
+// loginFailed logs a refused sign-in and records it in the audit trail, with
+// the name as submitted and the server's reason; never the password.
+func (s *Service) loginFailed(ctx context.Context, req LoginRequest, userID int64,
+	reason string) {
+	c := req.Client
 	s.Logger.Warn("sign-in failed", attrUserID, userID, attrReason, reason,
 		attrClientIP, c.IPAddress, attrUserAgent, c.UserAgent)
+	s.recordAlone(ctx, c, &gatepass.AuditEvent{OccurredAt: s.now(),
+		Kind: gatepass.AuditSignInFailed, UserID: userID, Username: req.Username,
+		Reason: reason})
 }
 
 // startSession creates a session and its first refresh token in one transaction.
@@ -159,7 +178,11 @@ func (s *Service) startSession(ctx context.Context, checked *checkedUser, scope,
 		if err := tx.CreateSession(ctx, sess); err != nil {
 			return err
 		}
-		return tx.CreateRefreshToken(ctx, rt)
+		if err := tx.CreateRefreshToken(ctx, rt); err != nil {
+			return err
+		}
+		return s.record(ctx, tx, c, &gatepass.AuditEvent{OccurredAt: now,
+			Kind: gatepass.AuditSignIn, UserID: u.ID, Username: u.Name, SessionID: sid})
 	})
 	if err != nil {
 		return nil, fmt.Errorf("start session: %w", err)
@@ -184,6 +207,11 @@ func (s *Service) recheckUser(ctx context.Context, tx gatepass.Tx, checked *chec
 		return nil
 	}
 	s.Logger.Info("password hash upgraded", attrUserID, current.ID)
-	return tx.UpdateUser(ctx, current.ID, gatepass.UserUpdate{
+	err = tx.UpdateUser(ctx, current.ID, gatepass.UserUpdate{
 		PasswordHash: &checked.upgrade, UpdatedAt: now})
+	if err != nil {
+		return err
+	}
+	return s.record(ctx, tx, Client{}, &gatepass.AuditEvent{OccurredAt: now,
+		Kind: gatepass.AuditPasswordRehashed, UserID: current.ID, Username: current.Name})
 }

@@ -70,6 +70,11 @@ const (
 	LimitLoginAccount = "login_account"
 	LimitLoginAddress = "login_address"
 	LimitRefresh      = "refresh"
+
+	// LimitLockoutAccount and LimitLockoutAddress are sign-ins refused because
+	// their account or their client address is locked after repeated failures.
+	LimitLockoutAccount = "lockout_account"
+	LimitLockoutAddress = "lockout_address"
 )
 
 // nopObserver is the Observer of a service without one.

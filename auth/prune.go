@@ -2,6 +2,7 @@ package auth
 
 import (
 	"context"
+	"sync"
 	"time"
 
 	"github.com/gatepass/gatepass"
@@ -51,8 +52,16 @@ func (s *Service) Prune(ctx context.Context) (gatepass.PruneResult, error) {
 
 // Run does the service's background work until ctx ends: it prunes every
 // pruneEvery and reloads the signing keys every Config.KeyReloadInterval, so a key
-// rotated by another process is in use here within that interval.
+// rotated by another process is in use here within that interval. With
+// Config.RevocationCheck on it also polls for revoked sessions, in a goroutine of
+// its own that Run waits for before it returns.
 func (s *Service) Run(ctx context.Context, pruneEvery time.Duration) {
+	if s.revocations != nil {
+		var polling sync.WaitGroup
+		polling.Go(func() { s.pollRevocations(ctx) })
+		defer polling.Wait()
+	}
+
 	prune := time.NewTicker(pruneEvery)
 	defer prune.Stop()
 	reload := time.NewTicker(s.cfg.KeyReloadInterval)

@@ -68,6 +68,7 @@ func (s *Service) Refresh(ctx context.Context, req RefreshRequest) (*TokenPair, 
 		s.Logger.Warn("refresh token reuse detected, session revoked",
 			attrSessionID, r.session.ID, attrUserID, r.session.UserID,
 			attrClientIP, req.Client.IPAddress, attrUserAgent, req.Client.UserAgent)
+		s.noteRevoked(r.session.ID)
 		s.observer().ReuseDetected()
 		s.sessionsRevoked(gatepass.RevokeReuse, 1)
 		s.observer().Refresh(OutcomeReuse)
@@ -106,8 +107,7 @@ func (s *Service) rotateTx(ctx context.Context, tx gatepass.Tx,
 	replay := !rt.UsedAt.IsZero()
 	if replay && now.Sub(rt.UsedAt) > s.cfg.ReuseInterval {
 		r.reused = true
-		_, err = s.revokeTx(ctx, tx, sess.ID, gatepass.RevokeReuse, now)
-		return r, err
+		return r, s.reuseDetectedTx(ctx, tx, req.Client, sess, now)
 	}
 
 	// RFC 6749 section 6: a refresh token works only for the client it was issued
@@ -132,7 +132,11 @@ func (s *Service) rotateTx(ctx context.Context, tx gatepass.Tx,
 	if err != nil {
 		return nil, err
 	}
-	return r, tx.UpdateSession(ctx, sess.ID, gatepass.SessionUpdate{LastUsedAt: &now})
+	if err := tx.UpdateSession(ctx, sess.ID,
+		gatepass.SessionUpdate{LastUsedAt: &now}); err != nil {
+		return nil, err
+	}
+	return r, s.recordRefresh(ctx, tx, req.Client, r)
 }
 
 // findRefreshable loads a refresh token with its session (locked) and user, and

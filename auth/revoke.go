@@ -46,6 +46,7 @@ func (s *Service) Revoke(ctx context.Context, tok, _ string) error {
 		return err
 	}
 	if revoked {
+		s.noteRevoked(sid)
 		s.Logger.Info("session revoked", attrSessionID, sid, attrReason, gatepass.RevokeLogout)
 		s.sessionsRevoked(gatepass.RevokeLogout, 1)
 	}
@@ -67,6 +68,7 @@ func (s *Service) RevokeSession(ctx context.Context, sid, reason string) error {
 		return err
 	}
 	if revoked {
+		s.noteRevoked(sid)
 		s.Logger.Info("session revoked", attrSessionID, sid, attrReason, reason)
 		s.sessionsRevoked(reason, 1)
 	}
@@ -85,7 +87,10 @@ func (s *Service) revokeTx(ctx context.Context, tx gatepass.Tx, sid, reason stri
 	}
 	err = tx.UpdateSession(ctx, sid, gatepass.SessionUpdate{
 		RevokedAt: &now, RevokeReason: &reason})
-	return err == nil, err
+	if err != nil {
+		return false, err
+	}
+	return true, s.recordRevoked(ctx, tx, sess, reason, now)
 }
 
 // RevokeUserSessions revokes every session of a user except keep (which may be "")
@@ -93,14 +98,21 @@ func (s *Service) revokeTx(ctx context.Context, tx gatepass.Tx, sid, reason stri
 func (s *Service) RevokeUserSessions(ctx context.Context, userID int64, keep,
 	reason string) (int, error) {
 	var n int
+	var ids []string
 	err := s.store.Update(ctx, func(tx gatepass.Tx) error {
+		now := s.now()
 		var err error
-		n, err = tx.RevokeSessions(ctx, userID, keep, s.now(), reason)
+		n, err = s.revokeSessionsTx(ctx, tx, userID, keep, now, reason)
+		if err != nil || n == 0 {
+			return err
+		}
+		ids, err = s.revokedTx(ctx, tx, now)
 		return err
 	})
 	if err != nil {
 		return 0, err
 	}
+	s.noteRevoked(ids...)
 	s.Logger.Info("sessions revoked", attrUserID, userID, attrReason, reason, attrCount, n)
 	s.sessionsRevoked(reason, n)
 	return n, nil

@@ -67,12 +67,25 @@ type Service struct {
 	// refresh far more often than they sign in.
 	RefreshLimiter gatepass.Limiter
 
+	// Lockout, when set, locks an account out of sign-in for a growing time
+	// after repeated failures; nil means never. It fails open like Limiter, for
+	// the same reasons.
+	Lockout gatepass.Lockout
+
+	// AddressLockout does the same per client address. It is separate because
+	// many honest users may share one address (a NAT, a proxy), so it wants a
+	// more lenient policy than one account does.
+	AddressLockout gatepass.Lockout
+
 	// Observer, when set, is told of sign-ins, refreshes, reuse detections,
 	// revocations and rate-limit refusals, for metrics; nil means nobody is.
 	Observer Observer
 
 	keys          atomic.Pointer[keyring]
 	refreshSecret []byte
+
+	// revocations is nil unless Config.RevocationCheck is on.
+	revocations *revocationList
 }
 
 // NewService returns a service over store that hashes passwords with hasher.
@@ -109,6 +122,9 @@ func (s *Service) Open(ctx context.Context) error {
 	if err := s.ensureSigningKey(ctx); err != nil {
 		return fmt.Errorf("signing key: %w", err)
 	}
+	if err := s.openRevocations(ctx); err != nil {
+		return err
+	}
 	return s.ReloadKeys(ctx)
 }
 
@@ -116,8 +132,10 @@ func (s *Service) Open(ctx context.Context) error {
 func (s *Service) Ready(ctx context.Context) error {
 	if err := s.store.Ping(ctx); err != nil {
 		return err
+	} else if err := s.revocationsReady(); err != nil {
+		return err
 	}
-	for _, l := range []gatepass.Limiter{s.Limiter, s.RefreshLimiter} {
+	for _, l := range []any{s.Limiter, s.RefreshLimiter, s.Lockout, s.AddressLockout} {
 		if p, ok := l.(pinger); ok {
 			if err := p.Ping(ctx); err != nil {
 				return err

@@ -77,6 +77,7 @@ func (s *Service) RevokeUserSession(ctx context.Context, userID int64, sid strin
 	s.Logger.Info("session revoked", attrSessionID, sid, attrUserID, userID,
 		attrReason, gatepass.RevokeLogout)
 	if revoked {
+		s.noteRevoked(sid)
 		s.sessionsRevoked(gatepass.RevokeLogout, 1)
 	}
 	return nil
@@ -114,7 +115,8 @@ func (s *Service) SignUp(ctx context.Context, nu NewUser, c Client) (*TokenPair,
 		return nil, err
 	}
 
-	u, err := s.CreateUser(ctx, nu)
+	// The client goes with the context so that the user_created event names it.
+	u, err := s.CreateUser(NewContextWithClient(ctx, c), nu)
 	if gatepass.ErrorCode(err) == gatepass.ECONFLICT {
 		return nil, &gatepass.Error{Code: gatepass.ECONFLICT,
 			Message: "username is already taken",

@@ -37,7 +37,11 @@ func (s *Service) CreateUser(ctx context.Context, nu NewUser) (*gatepass.User, e
 	u := &gatepass.User{Name: nu.Name, Email: nu.Email, PasswordHash: hash,
 		CreatedAt: now, UpdatedAt: now}
 	err = s.store.Update(ctx, func(tx gatepass.Tx) error {
-		return tx.CreateUser(ctx, u)
+		if err := tx.CreateUser(ctx, u); err != nil {
+			return err
+		}
+		return s.record(ctx, tx, Client{}, &gatepass.AuditEvent{OccurredAt: now,
+			Kind: gatepass.AuditUserCreated, UserID: u.ID, Username: u.Name})
 	})
 	if err != nil {
 		return nil, err
@@ -70,29 +74,29 @@ func (s *Service) SetPassword(ctx context.Context, name, pw string) error {
 		return err
 	}
 
-	return s.updateUser(ctx, name, gatepass.RevokePassword, func(upd *gatepass.UserUpdate) {
-		upd.PasswordHash = &hash
-	})
+	return s.updateUser(ctx, name, gatepass.AuditPasswordChanged, gatepass.RevokePassword,
+		func(upd *gatepass.UserUpdate) { upd.PasswordHash = &hash })
 }
 
 // SetDisabled disables or re-enables a user. Disabling revokes every session, and a
 // disabled user can neither sign in nor refresh.
 func (s *Service) SetDisabled(ctx context.Context, name string, disabled bool) error {
-	reason := ""
+	kind, reason := gatepass.AuditUserEnabled, ""
 	if disabled {
-		reason = gatepass.RevokeDisabled
+		kind, reason = gatepass.AuditUserDisabled, gatepass.RevokeDisabled
 	}
-	return s.updateUser(ctx, name, reason, func(upd *gatepass.UserUpdate) {
+	return s.updateUser(ctx, name, kind, reason, func(upd *gatepass.UserUpdate) {
 		upd.Disabled = &disabled
 	})
 }
 
-// updateUser changes a user found by name and, when reason is set, revokes all of
-// the user's sessions in the same transaction.
-func (s *Service) updateUser(ctx context.Context, name, reason string,
+// updateUser changes a user found by name, records an audit event of kind and,
+// when reason is set, revokes all of the user's sessions in the same transaction.
+func (s *Service) updateUser(ctx context.Context, name, kind, reason string,
 	change func(*gatepass.UserUpdate)) error {
 	var revoked int
 	var id int64
+	var ids []string
 	err := s.store.Update(ctx, func(tx gatepass.Tx) error {
 		u, err := tx.FindUserByName(ctx, name)
 		if err != nil {
@@ -106,14 +110,20 @@ func (s *Service) updateUser(ctx context.Context, name, reason string,
 		if err := tx.UpdateUser(ctx, u.ID, upd); err != nil {
 			return err
 		}
-		if reason != "" {
-			revoked, err = tx.RevokeSessions(ctx, u.ID, "", now, reason)
+		err = s.record(ctx, tx, Client{}, &gatepass.AuditEvent{OccurredAt: now,
+			Kind: kind, UserID: u.ID, Username: u.Name})
+		if err == nil && reason != "" {
+			revoked, err = s.revokeSessionsTx(ctx, tx, u.ID, "", now, reason)
+		}
+		if err == nil && revoked > 0 {
+			ids, err = s.revokedTx(ctx, tx, now)
 		}
 		return err
 	})
 	if err != nil {
 		return err
 	}
+	s.noteRevoked(ids...)
 	s.Logger.Info("user updated", attrUserID, id, attrCount, revoked,
 		attrReason, reason)
 	s.sessionsRevoked(reason, revoked)

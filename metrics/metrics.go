@@ -52,7 +52,12 @@ var (
 		gatepass.RevokeLogout, gatepass.RevokeReuse, gatepass.RevokeDisabled,
 		gatepass.RevokePassword, gatepass.RevokeAdmin,
 	}
-	limits = []string{auth.LimitLoginAccount, auth.LimitLoginAddress, auth.LimitRefresh}
+	pollOutcomes = []string{
+		auth.OutcomeSuccess, auth.OutcomeUnavailable, auth.OutcomeCanceled,
+		auth.OutcomeError,
+	}
+	limits = []string{auth.LimitLoginAccount, auth.LimitLoginAddress, auth.LimitRefresh,
+		auth.LimitLockoutAccount, auth.LimitLockoutAddress}
 )
 
 // latencyBuckets are the upper bounds, in seconds, of the request latency
@@ -94,7 +99,17 @@ type Metrics struct {
 	revocations *prometheus.CounterVec
 	rateLimited *prometheus.CounterVec
 	requests    *prometheus.HistogramVec
+
+	// Kept only with --revocation-check.
+	revokedTokens   prometheus.Counter
+	revocationPolls *prometheus.CounterVec
 }
+
+// The interfaces Metrics implements.
+var (
+	_ auth.Observer           = (*Metrics)(nil)
+	_ auth.RevocationObserver = (*Metrics)(nil)
+)
 
 // New returns the gatepass metrics in a registry of their own, with the Go
 // runtime and process collectors and gatepass_build_info. sessions provides
@@ -125,6 +140,14 @@ func New(sessions SessionCounter) *Metrics {
 			"status code.",
 		Buckets: latencyBuckets,
 	}, []string{"route", "method", "code"})
+	m.revokedTokens = prometheus.NewCounter(prometheus.CounterOpts{
+		Name: "gatepass_access_tokens_revoked_total",
+		Help: "Access tokens refused because their session was revoked " +
+			"(only with --revocation-check).",
+	})
+	m.revocationPolls = m.counterVec("gatepass_revocation_polls_total",
+		"Polls of the store for revoked sessions, by outcome "+
+			"(only with --revocation-check).", "outcome", pollOutcomes)
 	buildInfo := prometheus.NewGauge(prometheus.GaugeOpts{
 		Name: "gatepass_build_info",
 		Help: "Always 1; the labels name the gatepass release and the Go version.",
@@ -134,7 +157,7 @@ func New(sessions SessionCounter) *Metrics {
 	buildInfo.Set(1)
 
 	m.reg.MustRegister(m.signIns, m.refreshes, m.revocations, m.rateLimited, m.reuse,
-		m.requests, buildInfo,
+		m.requests, m.revokedTokens, m.revocationPolls, buildInfo,
 		collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	if sessions != nil {
@@ -207,6 +230,18 @@ func (m *Metrics) SessionsRevoked(reason string, n int) {
 // auth.Observer.
 func (m *Metrics) RateLimited(limit string) {
 	m.rateLimited.WithLabelValues(bounded(limit, limits)).Inc()
+}
+
+// AccessTokenRevoked counts an access token refused because its session was
+// revoked. It implements auth.RevocationObserver.
+func (m *Metrics) AccessTokenRevoked() {
+	m.revokedTokens.Inc()
+}
+
+// RevocationPoll counts a poll of the store for revoked sessions. It implements
+// auth.RevocationObserver.
+func (m *Metrics) RevocationPoll(outcome string) {
+	m.revocationPolls.WithLabelValues(bounded(outcome, pollOutcomes)).Inc()
 }
 
 // ObserveRequest records how long a request took. route is the pattern of the

@@ -105,8 +105,10 @@ var (
 		"unavailable", "canceled", "error"}
 	refreshOutcomes = []string{"success", "replay", "reuse", "invalid", "rate_limited",
 		"unavailable", "canceled", "error"}
-	reasons = []string{"logout", "reuse", "user_disabled", "password_changed", "admin"}
-	limits  = []string{"login_account", "login_address", "refresh"}
+	reasons      = []string{"logout", "reuse", "user_disabled", "password_changed", "admin"}
+	pollOutcomes = []string{"success", "unavailable", "canceled", "error"}
+	limits       = []string{"login_account", "login_address", "refresh", "lockout_account",
+		"lockout_address"}
 )
 
 // TestObserver checks that each event moves its own counter by the right amount,
@@ -196,13 +198,36 @@ func TestObserver(t *testing.T) {
 			want: map[string]float64{"limit=login_account": 1, "limit=refresh": 1,
 				"limit=other": 1},
 		},
+		{
+			name: "access-tokens-revoked",
+			call: func(m *metrics.Metrics) {
+				m.AccessTokenRevoked()
+				m.AccessTokenRevoked()
+			},
+			metric: "gatepass_access_tokens_revoked_total",
+			want:   map[string]float64{"": 2},
+		},
+		{
+			name: "revocation-check",
+			call: func(m *metrics.Metrics) {
+				m.RevocationPoll(auth.OutcomeSuccess)
+				m.RevocationPoll(auth.OutcomeSuccess)
+				m.RevocationPoll(auth.OutcomeUnavailable)
+				m.RevocationPoll("connection refused by 10.0.0.7")
+			},
+			metric: "gatepass_revocation_polls_total",
+			want: map[string]float64{"outcome=success": 2, "outcome=unavailable": 1,
+				"outcome=other": 1},
+		},
 	}
 	initial := map[string]map[string]float64{
-		"gatepass_sign_ins_total":            zeros("outcome", signInOutcomes...),
-		"gatepass_refreshes_total":           zeros("outcome", refreshOutcomes...),
-		"gatepass_refresh_token_reuse_total": {"": 0},
-		"gatepass_sessions_revoked_total":    zeros("reason", reasons...),
-		"gatepass_rate_limited_total":        zeros("limit", limits...),
+		"gatepass_sign_ins_total":              zeros("outcome", signInOutcomes...),
+		"gatepass_refreshes_total":             zeros("outcome", refreshOutcomes...),
+		"gatepass_refresh_token_reuse_total":   {"": 0},
+		"gatepass_sessions_revoked_total":      zeros("reason", reasons...),
+		"gatepass_rate_limited_total":          zeros("limit", limits...),
+		"gatepass_revocation_polls_total":      zeros("outcome", pollOutcomes...),
+		"gatepass_access_tokens_revoked_total": {"": 0},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -296,6 +321,8 @@ func TestExposition(t *testing.T) {
 	const want = `
 # HELP gatepass_rate_limited_total Sign-ins and refreshes refused by a rate limit, by limit.
 # TYPE gatepass_rate_limited_total counter
+gatepass_rate_limited_total{limit="lockout_account"} 0
+gatepass_rate_limited_total{limit="lockout_address"} 0
 gatepass_rate_limited_total{limit="login_account"} 0
 gatepass_rate_limited_total{limit="login_address"} 1
 gatepass_rate_limited_total{limit="refresh"} 0
