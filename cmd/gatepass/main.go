@@ -57,6 +57,8 @@ Usage:
   gatepass keys rotate | list               manage signing keys
   gatepass migrate                          apply database migrations
   gatepass prune                            delete expired sessions and tokens
+  gatepass audit [--user NAME] [--since 24h] [--limit N] [--json]
+                                            show the audit trail
   gatepass version
 
 Every flag can also be set with an environment variable: --access-ttl is
@@ -83,6 +85,8 @@ func (m *Main) Run(ctx context.Context, args []string) error {
 		return m.migrate(ctx, rest)
 	case "prune":
 		return m.prune(ctx, rest)
+	case "audit":
+		return m.audit(ctx, rest)
 	case "version":
 		return m.version(rest)
 	case "help", "-h", "--help":

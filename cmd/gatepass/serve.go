@@ -34,6 +34,9 @@ type serveConfig struct {
 	simpleJWTCompat     bool
 	rateLimit           rateSpec
 	refreshRateLimit    rateSpec
+	lockout             lockoutSpec
+	lockoutAddress      lockoutSpec
+	lockoutMax          time.Duration
 	redisURL            string
 	metricsAddr         string
 }
@@ -73,6 +76,36 @@ func (r *rateSpec) Set(v string) error {
 		}
 	}
 	*r = rateSpec{limit: limit, period: period}
+	return nil
+}
+
+// lockoutSpec is the --lockout and --lockout-address flags: how many failed
+// sign-ins in a row an account or a client address has before it is locked out,
+// or "off".
+type lockoutSpec struct {
+	off  bool
+	free int
+}
+
+// String returns the setting in the form Set reads.
+func (l *lockoutSpec) String() string {
+	if l.off {
+		return "off"
+	}
+	return strconv.Itoa(l.free)
+}
+
+// Set reads "off" or a count of at least 0.
+func (l *lockoutSpec) Set(v string) error {
+	if v == "off" {
+		*l = lockoutSpec{off: true}
+		return nil
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil || n < 0 {
+		return fmt.Errorf("%q is not off or a number of failures, such as 5", v)
+	}
+	*l = lockoutSpec{free: n}
 	return nil
 }
 
@@ -129,9 +162,23 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 	sc.refreshRateLimit = rateSpec{limit: 60, period: time.Minute}
 	fs.Var(&sc.refreshRateLimit, "refresh-rate-limit",
 		"refreshes per client address: N/s, N/m, N/h, or off")
+	sc.lockout = lockoutSpec{free: gatepass.DefaultLockoutPolicy().Free}
+	fs.Var(&sc.lockout, "lockout",
+		"failed sign-ins an account may have before each further one locks it out, "+
+			"for 1s, 2s, 4s... up to --lockout-max; off for none "+
+			"(--rate-limit off turns it off too)")
+	sc.lockoutAddress = lockoutSpec{free: gatepass.DefaultAddressLockoutPolicy().Free}
+	fs.Var(&sc.lockoutAddress, "lockout-address",
+		"failed sign-ins a client address may have before it is locked out the same "+
+			"way; off behind a reverse proxy, where every client shares its address")
+	fs.DurationVar(&sc.lockoutMax, "lockout-max", gatepass.DefaultLockoutPolicy().Max,
+		"longest sign-in lockout; failures are forgotten after twice this without one")
 	fs.StringVar(&sc.redisURL, "redis", "",
 		"redis:// URL of a server that keeps rate limits shared by all instances "+
 			"(default: in memory, per instance)")
+	fs.BoolVar(&c.auth.RevocationCheck, "revocation-check", false,
+		"refuse the access tokens of revoked sessions within a second on every "+
+			"instance sharing the database, instead of when they expire")
 	fs.StringVar(&sc.metricsAddr, "metrics-addr", "",
 		"serve GET /metrics on this address instead of --addr, such as 127.0.0.1:9090, "+
 			"or off (default: on --addr)")
@@ -141,6 +188,8 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 		return fmt.Errorf("%w: serve takes no arguments", errUsage)
 	} else if sc.pruneInterval < time.Second {
 		return fmt.Errorf("prune-interval: must be at least 1s, got %s", sc.pruneInterval)
+	} else if sc.lockoutMax < time.Second {
+		return fmt.Errorf("lockout-max: must be at least 1s, got %s", sc.lockoutMax)
 	}
 	c.finish()
 	if sc.demo && !m.flagGiven(fs, "simplejwt-compat") {
@@ -173,6 +222,10 @@ func (m *Main) runServer(ctx context.Context, c *config, sc *serveConfig,
 		return err
 	}
 	metricsHandler := newMetrics(svc, api, sc, log)
+	if !c.auth.RevocationCheck {
+		log.Info("revocation check off: access tokens of revoked sessions work " +
+			"until they expire")
+	}
 	if err := svc.EnsureAlgorithm(ctx); err != nil {
 		return fmt.Errorf("signing key: %w", err)
 	}
@@ -241,7 +294,20 @@ func openLimiters(ctx context.Context, svc *auth.Service, sc *serveConfig,
 		return nil, err
 	}
 	closers = append(closers, closeRefresh)
+	account, closeAccount, err := openLockout(ctx, sc.lockout, sc)
+	if err != nil {
+		closeAll()
+		return nil, err
+	}
+	closers = append(closers, closeAccount)
+	address, closeAddress, err := openLockout(ctx, sc.lockoutAddress, sc)
+	if err != nil {
+		closeAll()
+		return nil, err
+	}
+	closers = append(closers, closeAddress)
 	svc.Limiter, svc.RefreshLimiter = login, refresh
+	svc.Lockout, svc.AddressLockout = account, address
 
 	store := "memory"
 	if sc.redisURL != "" {
@@ -252,6 +318,7 @@ func openLimiters(ctx context.Context, svc *auth.Service, sc *serveConfig,
 	if sc.refreshRateLimit.off {
 		log.Warn("refresh rate limiting off")
 	}
+	logLockouts(sc, store, log)
 	return closeAll, nil
 }
 
@@ -273,6 +340,52 @@ func openLimiter(ctx context.Context, rs rateSpec, redisURL string) (gatepass.Li
 		return nil, nil, fmt.Errorf("redis: %w", err)
 	}
 	return l, func() { l.Close() }, nil
+}
+
+// openLockout returns a sign-in lockout that allows ls free failures, with the
+// --lockout-max cap, kept in Redis when --redis is set, and a function that
+// releases it. It returns nil when ls is off.
+func openLockout(ctx context.Context, ls lockoutSpec, sc *serveConfig) (gatepass.Lockout,
+	func(), error) {
+	if ls.off {
+		return nil, func() {}, nil
+	}
+	p := lockoutPolicy(ls, sc)
+	if err := p.Validate(); err != nil {
+		return nil, nil, err
+	} else if sc.redisURL == "" {
+		return ratelimit.NewLockout(p), func() {}, nil
+	}
+
+	l := redis.NewLockout(sc.redisURL, p)
+	if err := l.Open(); err != nil {
+		return nil, nil, err
+	} else if err := l.Ping(ctx); err != nil {
+		l.Close()
+		return nil, nil, fmt.Errorf("redis: %w", err)
+	}
+	return l, func() { l.Close() }, nil
+}
+
+// lockoutPolicy is the policy of a lockout that allows ls free failures: locks
+// from 1s up to --lockout-max, failures forgotten after twice that.
+func lockoutPolicy(ls lockoutSpec, sc *serveConfig) gatepass.LockoutPolicy {
+	p := gatepass.DefaultLockoutPolicy()
+	p.Free, p.Max, p.Forget = ls.free, sc.lockoutMax, 2*sc.lockoutMax
+	return p
+}
+
+// logLockouts logs the lockout policy at start, or warns that there is none.
+func logLockouts(sc *serveConfig, store string, log *slog.Logger) {
+	if sc.lockout.off && sc.lockoutAddress.off {
+		log.Warn("sign-in lockout off")
+		return
+	}
+	p := lockoutPolicy(sc.lockout, sc)
+	log.Info("sign-in lockout", "store", store,
+		"account_free_failures", sc.lockout.String(),
+		"address_free_failures", sc.lockoutAddress.String(),
+		"first_lock", p.Base, "max_lock", p.Max, "forget_after", p.Forget)
 }
 
 // newAPI configures the HTTP API from the serve flags and checks the result.
