@@ -139,6 +139,10 @@ func (s *Server) handleSignUp(w http.ResponseWriter, r *http.Request) {
 // 403 and clears nothing. The CSRF token stays that of the session, so pages
 // and tabs that hold it keep working across refreshes.
 func (s *Server) handleCookieRefresh(w http.ResponseWriter, r *http.Request) {
+	if err := s.discardBody(w, r); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
 	refresh := s.refreshCookieValue(r)
 	if refresh == "" {
 		if !s.allowOrigin(w, r) {

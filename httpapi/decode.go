@@ -45,6 +45,20 @@ func (s *Server) decodeParams(w http.ResponseWriter, r *http.Request) (params, e
 	return decodeFormParams(body)
 }
 
+// discardBody reads and drops the body of a POST to an endpoint that takes no
+// parameters, so that the body limit holds there too: the request is refused
+// if the body is over it, as on every other endpoint.
+func (s *Server) discardBody(w http.ResponseWriter, r *http.Request) error {
+	_, err := io.Copy(io.Discard, http.MaxBytesReader(w, r.Body, s.maxBodyBytes()))
+	var tooLarge *http.MaxBytesError
+	if errors.As(err, &tooLarge) {
+		return gatepass.Errorf(codeBodyTooLarge, "request body is too large")
+	} else if err != nil {
+		return gatepass.Errorf(gatepass.EINVALID, "request body could not be read")
+	}
+	return nil
+}
+
 // decodeFormParams parses a form-encoded body.
 func decodeFormParams(body []byte) (params, error) {
 	values, err := url.ParseQuery(string(body))

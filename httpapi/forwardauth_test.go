@@ -337,9 +337,9 @@ func TestForwardAuth(t *testing.T) {
 	// Rejections are logged, without the token or the cookies.
 	logs := e.logs.String()
 	for _, want := range []string{
-		`level=WARN msg="access token rejected" component=httpapi ` +
+		`level=DEBUG msg="access token rejected" component=httpapi ` +
 			`reason="token audience is not accepted" route="GET /auth/verify"`,
-		`level=WARN msg="access token rejected" component=httpapi ` +
+		`level=DEBUG msg="access token rejected" component=httpapi ` +
 			`reason=claims_not_header_safe route="GET /auth/verify"`,
 		`level=WARN msg="forward-auth scope refused" component=httpapi ` +
 			`reason=insufficient_scope route="GET /auth/verify" sub=` + sub +

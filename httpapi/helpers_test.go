@@ -74,6 +74,7 @@ type syncBuffer struct {
 }
 
 func (b *syncBuffer) Write(p []byte) (int, error) {
+	runLog.Write(p) // for the log scan of TestMain
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	return b.buf.Write(p)
@@ -177,6 +178,7 @@ func MustOpenEnv(tb testing.TB, opts envOptions) *testEnv {
 	e.seen = &requestLog{}
 	e.srv = httptest.NewServer(e.seen.wrap(e.api.Handler()))
 	tb.Cleanup(e.srv.Close)
+	registerEnvSecrets(tb, e)
 	return e
 }
 
@@ -193,6 +195,7 @@ type seenRequest struct {
 }
 
 func (l *requestLog) wrap(h http.Handler) http.Handler {
+	h = recordSecrets(h) // for the log scan of TestMain
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		var names []string
 		for _, c := range r.Cookies() {

@@ -20,6 +20,10 @@ var errLogoutScope = gatepass.FieldError("scope", "scope must be local, others o
 // the CSRF checks; a bearer token is never sent by the browser on its own, so
 // bearer requests are exempt and never fall back to a cookie.
 func (s *Server) handleLogout(w http.ResponseWriter, r *http.Request) {
+	if err := s.discardBody(w, r); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
 	scope := r.URL.Query().Get("scope")
 	switch scope {
 	case "", auth.LogoutLocal, auth.LogoutOthers, auth.LogoutGlobal:

@@ -147,6 +147,7 @@ func TestMetrics(t *testing.T) {
 			name: "gatepass_rate_limited_total",
 			want: map[string]float64{
 				"limit=login_account": 1, "limit=login_address": 0, "limit=refresh": 0,
+				"limit=lockout_account": 0, "limit=lockout_address": 0,
 			},
 		},
 		{

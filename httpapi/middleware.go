@@ -188,7 +188,14 @@ func (s *Server) rejectToken(w http.ResponseWriter, r *http.Request, err error,
 	if gatepass.ErrorCode(err) != gatepass.EINVALIDTOKEN {
 		err = gatepass.ErrInvalidToken
 	}
-	s.Logger.Warn("access token rejected", attrReason, reason,
-		attrRoute, r.Pattern, attrClientIP, clientIP(r), attrUserAgent, r.UserAgent())
+	s.logRejectedToken(r, reason)
 	s.writeError(w, r, err)
+}
+
+// logRejectedToken records a refused access token at Debug, not Warn: anyone can
+// send forged tokens, so whoever sends them decides how many of these lines are
+// written, and a flood of them must not drown the warnings that matter.
+func (s *Server) logRejectedToken(r *http.Request, reason string) {
+	s.Logger.Debug("access token rejected", attrReason, reason,
+		attrRoute, r.Pattern, attrClientIP, clientIP(r), attrUserAgent, r.UserAgent())
 }

@@ -235,6 +235,7 @@ func (s *Server) handleSimpleJWTVerify(w http.ResponseWriter, r *http.Request) {
 	if looksLikeJWT(tok) {
 		_, err = s.svc.VerifyAccessToken(tok)
 		if err != nil {
+			s.logRejectedToken(r, gatepass.ErrorMessage(err))
 			err = tokenNotValid(accessTokenDetail(err))
 		}
 	} else if live, lerr := s.liveRefreshToken(r, tok); lerr != nil {

@@ -169,9 +169,10 @@ func WithErrorHandler(h ErrorHandler) Option {
 	}
 }
 
-// WithLogger sets the logger for rejected tokens (Warn), failed JWKS fetches
-// (Warn) and key changes (Info). The default is slog.Default with
-// component=verify. No token, cookie or Authorization header is ever logged.
+// WithLogger sets the logger for rejected tokens (Debug), refused cross-origin
+// requests and failed JWKS fetches (Warn) and key changes (Info). The default is
+// slog.Default with component=verify. No token, cookie or Authorization header
+// is ever logged.
 func WithLogger(l *slog.Logger) Option {
 	return func(o *options) {
 		o.logger = l

@@ -195,7 +195,7 @@ func TestRejectionLog(t *testing.T) {
 	do(t, api, http.MethodGet, "/me", bearer(tok))
 
 	out := logs.String()
-	want := `level=WARN msg="access token rejected" reason="token has expired" ` +
+	want := `level=DEBUG msg="access token rejected" reason="token has expired" ` +
 		`client_ip=127.0.0.1`
 	if !strings.Contains(out, want) {
 		t.Errorf("the log lacks %q:\n%s", want, out)
