@@ -60,6 +60,11 @@ type Config struct {
 	// RevocationPollInterval is how often an instance reads the sessions revoked
 	// elsewhere, when RevocationCheck is on.
 	RevocationPollInterval time.Duration
+
+	// TokenCache is how many verified access tokens VerifyAccessToken remembers,
+	// so that checking one again skips the signature check (see token.Cache);
+	// 0 turns the cache off. The revocation check runs on every call all the same.
+	TokenCache int
 }
 
 // DefaultConfig returns the documented defaults.
@@ -79,6 +84,7 @@ func DefaultConfig() Config {
 		RevokedRetention:  24 * time.Hour,
 
 		RevocationPollInterval: 500 * time.Millisecond,
+		TokenCache:             token.DefaultCacheSize,
 	}
 }
 
@@ -114,6 +120,8 @@ func (c Config) Validate() error {
 		return fmt.Errorf("alg: must be one of %v, got %q", token.Algorithms, c.Algorithm)
 	case !clientIDPattern.MatchString(c.ClientID):
 		return errors.New("client-id: must be 1-64 characters of A-Z a-z 0-9 . _ : -")
+	case c.TokenCache < 0:
+		return fmt.Errorf("token-cache: must be at least 0, got %d", c.TokenCache)
 	case c.KeyReloadInterval < time.Second:
 		return fmt.Errorf("key-reload-interval: must be at least 1s, got %s",
 			c.KeyReloadInterval)

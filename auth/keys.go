@@ -1,6 +1,7 @@
 package auth
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"slices"
@@ -13,10 +14,15 @@ import (
 // keyring is an immutable snapshot of the signing keys, replaced as a whole when the
 // keys change so that request paths never take a lock.
 type keyring struct {
-	signer   *token.Signer
-	kid      string
-	verifier *token.Verifier
-	jwks     []byte
+	signer *token.Signer
+	kid    string
+	jwks   []byte
+
+	// tokens verifies access tokens and remembers those it accepted. It is
+	// built for the verifying keys, and carried over to the next keyring only
+	// while they stay the same.
+	tokens    *token.Cache
+	verifying []*gatepass.SigningKey
 }
 
 // KeyInfo describes a stored signing key without its private half.
@@ -250,6 +256,7 @@ func (s *Service) buildKeyring(stored []*gatepass.SigningKey) (*keyring, error) 
 			return nil, fmt.Errorf("parse key %s: %w", sk.ID, err)
 		}
 		verifying = append(verifying, key)
+		ring.verifying = append(ring.verifying, sk)
 		if !slices.Contains(algs, sk.Algorithm) {
 			algs = append(algs, sk.Algorithm)
 		}
@@ -266,18 +273,25 @@ func (s *Service) buildKeyring(stored []*gatepass.SigningKey) (*keyring, error) 
 		return nil, fmt.Errorf("no current signing key in the store")
 	}
 
-	verifier, err := token.NewVerifier(token.VerifierConfig{
-		Keys:       verifying,
-		Algorithms: algs,
-		Issuer:     s.cfg.Issuer,
-		Audience:   s.cfg.Audience,
-		Leeway:     s.cfg.Leeway,
-		Now:        func() time.Time { return s.Now() },
-	})
-	if err != nil {
-		return nil, fmt.Errorf("build verifier: %w", err)
+	// A periodic reload mostly finds the same keys: keep the cache then, or
+	// every token would be checked in full again after each reload. Any change
+	// starts an empty cache, so no token of a removed key is answered from it.
+	if prev := s.keys.Load(); prev != nil && sameKeys(prev.verifying, ring.verifying) {
+		ring.tokens = prev.tokens
+	} else {
+		verifier, err := token.NewVerifier(token.VerifierConfig{
+			Keys:       verifying,
+			Algorithms: algs,
+			Issuer:     s.cfg.Issuer,
+			Audience:   s.cfg.Audience,
+			Leeway:     s.cfg.Leeway,
+			Now:        func() time.Time { return s.Now() },
+		})
+		if err != nil {
+			return nil, fmt.Errorf("build verifier: %w", err)
+		}
+		ring.tokens = token.NewCache(verifier, s.cfg.TokenCache)
 	}
-	ring.verifier = verifier
 
 	jwks, err := token.MarshalJWKS(verifying)
 	if err != nil {
@@ -285,6 +299,13 @@ func (s *Service) buildKeyring(stored []*gatepass.SigningKey) (*keyring, error) 
 	}
 	ring.jwks = jwks
 	return ring, nil
+}
+
+// sameKeys reports whether a and b are the same keys in the same order.
+func sameKeys(a, b []*gatepass.SigningKey) bool {
+	return slices.EqualFunc(a, b, func(x, y *gatepass.SigningKey) bool {
+		return x.ID == y.ID && x.Algorithm == y.Algorithm && bytes.Equal(x.Private, y.Private)
+	})
 }
 
 // JWKS returns the published JSON Web Key Set: the public halves of the current key
@@ -298,8 +319,11 @@ func (s *Service) JWKS() []byte {
 // returns its claims. Errors are token.ErrXxx sentinels with code EINVALIDTOKEN,
 // and ErrTokenRevoked when Config.RevocationCheck is on and the token's session
 // has been revoked.
+//
+// A token seen before is answered from the cache Config.TokenCache sizes, its
+// times checked again; the revocation check runs on every call, hit or miss.
 func (s *Service) VerifyAccessToken(tok string) (*gatepass.Claims, error) {
-	c, err := s.keys.Load().verifier.Verify(tok)
+	c, err := s.keys.Load().tokens.Verify(tok)
 	if err != nil {
 		return nil, err
 	} else if err := s.checkRevoked(c); err != nil {

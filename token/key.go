@@ -106,6 +106,12 @@ func ParseKey(id, alg string, private []byte) (*Key, error) {
 		if !ok {
 			return nil, fmt.Errorf("parse %s key: unsupported key type %T", alg, priv)
 		}
+		if rk, isRSA := priv.(*rsa.PrivateKey); isRSA {
+			// Make sure signing uses the CRT values: without them every token
+			// would pay for a full-size private exponentiation. x509 usually has
+			// computed them already, and then this does nothing.
+			rk.Precompute()
+		}
 		k.private, k.public = signer, signer.Public()
 	default:
 		return nil, unsupported(alg)

@@ -52,14 +52,15 @@ func (s *Signer) Sign(c *gatepass.Claims) (string, error) {
 	}
 
 	// The signing input is header.payload (RFC 7515 section 5.1); the signature is
-	// appended to the same buffer.
+	// appended to the same pooled buffer, which then becomes the token.
 	size := len(s.header) + 1 + b64.EncodedLen(len(payload))
-	buf := make([]byte, 0, size+1+b64.EncodedLen(s.key.signatureSize()))
-	buf = append(buf, s.header...)
+	sc := getScratch(size + 1 + b64.EncodedLen(s.key.signatureSize()))
+	defer putScratch(sc)
+	buf := append(sc.buf, s.header...)
 	buf = append(buf, '.')
 	buf = b64.AppendEncode(buf, payload)
 
-	sig, err := s.sign(buf)
+	sig, err := s.sign(sc.sig[:0], buf)
 	if err != nil {
 		return "", fmt.Errorf("sign: %w", err)
 	}
@@ -68,31 +69,82 @@ func (s *Signer) Sign(c *gatepass.Claims) (string, error) {
 	return string(buf), nil
 }
 
-// sign returns the JWS signature of input (RFC 7518 section 3).
-func (s *Signer) sign(input []byte) ([]byte, error) {
+// sign returns the JWS signature of input (RFC 7518 section 3), appended to dst
+// when the algorithm allows it.
+func (s *Signer) sign(dst, input []byte) ([]byte, error) {
 	switch s.key.Algorithm {
 	case HS256:
-		return s.macs.sum(input), nil
+		return s.macs.appendSum(dst, input), nil
 	case ES256:
 		// JWS wants r and s as two fixed-size big-endian integers, not ASN.1
-		// (RFC 7518 section 3.4).
+		// (RFC 7518 section 3.4). SignASN1 and a conversion cost less than
+		// Sign, whose big.Int results are built from the same ASN.1.
 		digest := sha256.Sum256(input)
-		r, ss, err := ecdsa.Sign(crand.Reader, s.key.private.(*ecdsa.PrivateKey), digest[:])
+		der, err := ecdsa.SignASN1(crand.Reader, s.key.private.(*ecdsa.PrivateKey), digest[:])
 		if err != nil {
 			return nil, err
 		}
-		sig := make([]byte, 64)
-		r.FillBytes(sig[:32])
-		ss.FillBytes(sig[32:])
+		sig, ok := appendRawSignature(dst, der)
+		if !ok {
+			return nil, errors.New("ecdsa signature is not the expected ASN.1")
+		}
 		return sig, nil
 	case RS256:
+		// ParseKey and rsa.GenerateKey leave the key's CRT values precomputed,
+		// so this is the fast private-key operation.
 		digest := sha256.Sum256(input)
 		priv := s.key.private.(*rsa.PrivateKey)
-		return rsa.SignPKCS1v15(crand.Reader, priv, crypto.SHA256, digest[:])
+		return rsa.SignPKCS1v15(nil, priv, crypto.SHA256, digest[:])
 	case EdDSA:
 		return ed25519.Sign(s.key.private.(ed25519.PrivateKey), input), nil
 	}
 	return nil, unsupported(s.key.Algorithm)
+}
+
+// appendRawSignature converts the DER SEQUENCE of two INTEGERs that crypto/ecdsa
+// produces for P-256 to r || s as two 32-byte big-endian integers, appended to dst.
+// It is the inverse of appendASN1Signature and accepts only minimal DER.
+func appendRawSignature(dst, der []byte) ([]byte, bool) {
+	// Lengths below 0x80 are the short form, the only one a P-256 signature needs.
+	if len(der) < 2 || der[0] != 0x30 || der[1] >= 0x80 || int(der[1]) != len(der)-2 {
+		return nil, false
+	}
+	rest := der[2:]
+	dst = append(dst, make([]byte, 64)...)
+	raw := dst[len(dst)-64:]
+	for i := range 2 {
+		var ok bool
+		if rest, ok = readASN1Integer(raw[32*i:32*i+32], rest); !ok {
+			return nil, false
+		}
+	}
+	return dst, len(rest) == 0
+}
+
+// readASN1Integer reads a positive DER INTEGER of at most len(out) bytes from the
+// start of der into out, big-endian and left-padded with zeros, and returns what
+// follows it.
+func readASN1Integer(out, der []byte) ([]byte, bool) {
+	if len(der) < 2 || der[0] != 0x02 || der[1] >= 0x80 || int(der[1]) > len(der)-2 {
+		return nil, false
+	}
+	size := 2 + int(der[1])
+	n, rest := der[2:size], der[size:]
+
+	// DER is minimal: a leading zero only to clear the sign bit of the next byte.
+	if len(n) == 0 || n[0]&0x80 != 0 {
+		return nil, false
+	} else if n[0] == 0 {
+		if len(n) == 1 || n[1]&0x80 == 0 {
+			return nil, false
+		}
+		n = n[1:]
+	}
+	if len(n) > len(out) {
+		return nil, false
+	}
+	copy(out[len(out)-len(n):], n)
+	return rest, true
 }
 
 // encodeHeader returns the encoded header segment of the tokens a key signs. Signer
@@ -109,19 +161,37 @@ type macPool struct {
 	pool sync.Pool
 }
 
+// macState is one pooled HMAC and room for its output, so that computing a MAC
+// allocates nothing.
+type macState struct {
+	mac hash.Hash
+	sum [sha256.Size]byte
+}
+
 func newMACPool(secret []byte) *macPool {
 	p := &macPool{}
-	p.pool.New = func() any { return hmac.New(sha256.New, secret) }
+	p.pool.New = func() any { return &macState{mac: hmac.New(sha256.New, secret)} }
 	return p
 }
 
-// sum returns the HMAC of msg.
-func (p *macPool) sum(msg []byte) []byte {
-	mac := p.pool.Get().(hash.Hash)
-	mac.Write(msg)
-	sum := mac.Sum(nil)
+// appendSum appends the HMAC of msg to dst.
+func (p *macPool) appendSum(dst, msg []byte) []byte {
+	m := p.pool.Get().(*macState)
+	m.mac.Write(msg)
+	dst = m.mac.Sum(dst)
 
-	mac.Reset()
-	p.pool.Put(mac)
-	return sum
+	m.mac.Reset()
+	p.pool.Put(m)
+	return dst
+}
+
+// equal reports in constant time whether mac is the HMAC of msg.
+func (p *macPool) equal(msg, mac []byte) bool {
+	m := p.pool.Get().(*macState)
+	m.mac.Write(msg)
+	ok := hmac.Equal(m.mac.Sum(m.sum[:0]), mac)
+
+	m.mac.Reset()
+	p.pool.Put(m)
+	return ok
 }

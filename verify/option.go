@@ -24,6 +24,7 @@ type options struct {
 	algorithms []string
 	leeway     time.Duration
 	now        func() time.Time
+	cacheSize  int
 
 	client       *http.Client
 	minRefresh   time.Duration
@@ -100,6 +101,19 @@ func WithAlgorithms(algs ...string) Option {
 func WithLeeway(d time.Duration) Option {
 	return func(o *options) {
 		o.leeway = d
+	}
+}
+
+// WithCache sets how many verified tokens the Verifier remembers, so that a token
+// seen before is accepted without checking its signature again: under a
+// microsecond instead of tens of microseconds for ES256. Its exp, nbf and iat are
+// still checked on every call, and tokens that fail are never remembered. New
+// keys start an empty cache, so a token of a key that left the JWK Set is
+// refused at once. The default, token.DefaultCacheSize (10,000 tokens), takes at
+// most about 10 MiB; 0 turns the cache off.
+func WithCache(size int) Option {
+	return func(o *options) {
+		o.cacheSize = size
 	}
 }
 

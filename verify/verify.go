@@ -23,6 +23,9 @@
 // rotated on the server is picked up without a restart. A failed fetch keeps the
 // keys already loaded.
 //
+// A token seen before is answered from memory, its times checked again, in under
+// a microsecond (see WithCache).
+//
 // Checking tokens locally is what makes them cheap, and it has a price: a token
 // whose session was signed out passes until it expires, about 15 minutes at most
 // with the server's defaults. Keep access tokens short-lived.
@@ -33,6 +36,7 @@ package verify
 
 import (
 	"context"
+	"crypto"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -65,9 +69,10 @@ const jwksPath = "/.well-known/jwks.json"
 // Verifier checks access tokens against the keys of one issuer. It is safe for
 // concurrent use. Build one with New, share it, and Close it when done.
 type Verifier struct {
-	// current verifies tokens. A token.Verifier is immutable, so a new one is
-	// built for every new key set and swapped in whole.
-	current atomic.Pointer[token.Verifier]
+	// current verifies tokens and remembers those it accepted. A token.Verifier
+	// is immutable, so a new one, with a new cache, is built for every new key
+	// set and swapped in whole.
+	current atomic.Pointer[keySet]
 
 	issuer   string
 	audience string
@@ -86,6 +91,7 @@ type Verifier struct {
 func New(ctx context.Context, issuer, audience string, opts ...Option) (*Verifier, error) {
 	o := options{
 		leeway:       defaultLeeway,
+		cacheSize:    token.DefaultCacheSize,
 		now:          time.Now,
 		client:       http.DefaultClient,
 		minRefresh:   defaultMinRefresh,
@@ -131,6 +137,8 @@ func (o *options) validate(issuer, audience string) error {
 			o.minRefresh, o.maxRefresh)
 	case o.refetchEvery <= 0:
 		return fmt.Errorf("refetch limit: must be positive, got %s", o.refetchEvery)
+	case o.cacheSize < 0:
+		return fmt.Errorf("cache size: must be at least 0, got %d", o.cacheSize)
 	case o.now == nil || o.client == nil || o.logger == nil:
 		return errors.New("nil time func, http client or logger")
 	}
@@ -179,11 +187,24 @@ func loopbackHost(host string) bool {
 	return host == "localhost" || ip != nil && ip.IsLoopback()
 }
 
-// install builds a token.Verifier for keys and swaps it in. The accepted
-// algorithms are the configured ones or else those of the keys.
+// keySet is the installed keys and the cache of the tokens they verify.
+type keySet struct {
+	keys   []*token.Key
+	tokens *token.Cache
+}
+
+// install builds a token.Verifier for keys, with a cache, and swaps it in. The
+// accepted algorithms are the configured ones or else those of the keys.
 func (v *Verifier) install(keys []*token.Key) error {
 	if len(keys) == 0 {
 		return errors.New("no usable key")
+	}
+
+	// A refresh mostly finds the keys it has: keep the cache then, or every token
+	// would be checked in full again after each fetch. Any change starts an empty
+	// cache, so no token of a removed key is answered from it.
+	if cur := v.current.Load(); cur != nil && sameKeys(cur.keys, keys) {
+		return nil
 	}
 
 	algs := v.opts.algorithms
@@ -205,8 +226,18 @@ func (v *Verifier) install(keys []*token.Key) error {
 	if err != nil {
 		return err
 	}
-	v.current.Store(tv)
+	v.current.Store(&keySet{keys: keys, tokens: token.NewCache(tv, v.opts.cacheSize)})
 	return nil
+}
+
+// sameKeys reports whether a and b are the same public keys, with the same ids
+// and algorithms, in the same order. HS256 keys, which have no public half to
+// compare, never count as the same; they are only ever installed once anyway.
+func sameKeys(a, b []*token.Key) bool {
+	return slices.EqualFunc(a, b, func(x, y *token.Key) bool {
+		pub, ok := x.Public().(interface{ Equal(crypto.PublicKey) bool })
+		return ok && x.ID == y.ID && x.Algorithm == y.Algorithm && pub.Equal(y.Public())
+	})
 }
 
 // Verify checks an access token as the gatepass server does and returns its
@@ -217,7 +248,7 @@ func (v *Verifier) install(keys []*token.Key) error {
 // Set URL, Verify fetches the set again (at most once per refetch limit, shared
 // with concurrent callers) and tries once more; ctx bounds the wait.
 func (v *Verifier) Verify(ctx context.Context, tok string) (*gatepass.Claims, error) {
-	claims, err := v.current.Load().Verify(tok)
+	claims, err := v.current.Load().tokens.Verify(tok)
 	if err == nil || !v.refetchFor(err) {
 		return claims, err
 	}
@@ -225,7 +256,7 @@ func (v *Verifier) Verify(ctx context.Context, tok string) (*gatepass.Claims, er
 	if !v.remote.refetch(ctx) {
 		return nil, err
 	}
-	return v.current.Load().Verify(tok)
+	return v.current.Load().tokens.Verify(tok)
 }
 
 // refetchFor reports whether err may mean that the server has a key the

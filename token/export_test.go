@@ -1,0 +1,9 @@
+package token
+
+// Internals that the external tests check directly.
+var (
+	DecodeClaims        = decodeClaims
+	ParseClaims         = parseClaims
+	AppendRawSignature  = appendRawSignature
+	AppendASN1Signature = appendASN1Signature
+)
