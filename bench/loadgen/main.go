@@ -1,0 +1,186 @@
+// Command loadgen sends load to a running gatepass server, or to the
+// bench/compare harness, and reports requests per second, latency quantiles and
+// errors by kind for each scenario:
+//
+//	loadgen -url http://127.0.0.1:8080 -scenario trivial,verify,refresh -c 32 -d 10s
+//
+// Scenarios run one after another, each with its own warm-up. The table is
+// Markdown, so it can be pasted as it is; -json writes the same numbers for
+// scripts. See BENCHMARKS.md for how bench/run.sh uses it.
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/gatepass/gatepass/bench/load"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+
+	if err := run(ctx, os.Args[1:], os.Stdout, os.Stderr); err != nil {
+		if !errors.Is(err, flag.ErrHelp) {
+			fmt.Fprintln(os.Stderr, "loadgen:", err)
+		}
+		stop()
+		os.Exit(1)
+	}
+}
+
+// report is the -json output: the settings shared by every scenario and one
+// result per scenario.
+type report struct {
+	URL           string         `json:"url"`
+	Started       time.Time      `json:"started"`
+	Concurrency   int            `json:"concurrency"`
+	WarmupSeconds float64        `json:"warmup_seconds"`
+	Results       []*load.Result `json:"results"`
+}
+
+// run parses the flags, runs every scenario asked for and writes the report.
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	var cfg load.Config
+	var scenarioList, jsonPath string
+	fs := flag.NewFlagSet("loadgen", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.StringVar(&cfg.URL, "url", "http://127.0.0.1:8080", "base URL of the server")
+	fs.StringVar(&scenarioList, "scenario", "trivial",
+		"comma-separated scenarios to run in turn: "+scenarioHelp())
+	fs.IntVar(&cfg.Concurrency, "c", 32, "workers, each with one request in flight")
+	fs.DurationVar(&cfg.Duration, "d", 10*time.Second, "measured time per scenario")
+	fs.DurationVar(&cfg.Warmup, "warmup", 2*time.Second,
+		"time per scenario before measuring starts")
+	fs.StringVar(&cfg.User, "user", "demo", "account to sign in as; the name prefix with -users")
+	fs.StringVar(&cfg.Password, "password", "demo-password", "password of the accounts")
+	fs.IntVar(&cfg.Users, "users", 0,
+		"use N accounts, USER-1 to USER-N, which must exist (0: just -user)")
+	fs.IntVar(&cfg.ServerPID, "server-pid", 0, "process id of the server, when it runs "+
+		"on this machine (Linux): also report requests per CPU-second it used")
+	fs.StringVar(&jsonPath, "json", "", "also write the results as JSON to this file "+
+		"(- for standard output, instead of the table)")
+	if err := fs.Parse(args); err != nil {
+		return err
+	} else if fs.NArg() > 0 {
+		return fmt.Errorf("unexpected argument %q", fs.Arg(0))
+	}
+
+	names := strings.Split(scenarioList, ",")
+	for _, name := range names {
+		c := cfg
+		c.Scenario = name
+		if err := c.Validate(); err != nil {
+			return err
+		}
+	}
+
+	rep := &report{URL: cfg.URL, Started: time.Now().UTC().Truncate(time.Second),
+		Concurrency: cfg.Concurrency, WarmupSeconds: cfg.Warmup.Seconds()}
+	for _, name := range names {
+		c := cfg
+		c.Scenario = name
+		r, err := load.Run(ctx, c)
+		if err != nil {
+			return fmt.Errorf("%s: %w", name, err)
+		}
+		fmt.Fprintf(stderr, "%-8s %9.0f req/s  p99 %s ms  errors %d\n", name, r.PerSecond,
+			formatMs(r.Latency.P99), r.Errors)
+		rep.Results = append(rep.Results, r)
+	}
+	return write(rep, jsonPath, stdout)
+}
+
+// scenarioHelp lists the scenarios for the -scenario flag's help.
+func scenarioHelp() string {
+	var b strings.Builder
+	for _, name := range load.Scenarios() {
+		fmt.Fprintf(&b, "\n\t%s: %s", name, load.Describe(name))
+	}
+	return b.String()
+}
+
+// write prints the table to stdout and the JSON where jsonPath says.
+func write(rep *report, jsonPath string, stdout io.Writer) error {
+	if jsonPath == "-" {
+		return writeJSON(stdout, rep)
+	}
+	if err := writeTable(stdout, rep.Results); err != nil {
+		return err
+	}
+	if jsonPath == "" {
+		return nil
+	}
+
+	f, err := os.Create(jsonPath)
+	if err != nil {
+		return err
+	}
+	if err := writeJSON(f, rep); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
+}
+
+func writeJSON(w io.Writer, rep *report) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(rep)
+}
+
+// writeTable prints one Markdown row per scenario. When the trivial scenario
+// ran too, every rate is also given as a multiple of its rate, measured in the
+// same run against the same server; with -server-pid, also per CPU-second the
+// server used.
+func writeTable(w io.Writer, results []*load.Result) error {
+	var base float64
+	for _, r := range results {
+		if r.Scenario == "trivial" {
+			base = r.PerSecond
+		}
+	}
+
+	var b strings.Builder
+	b.WriteString("| scenario | req/s | vs trivial | req/server CPU-s | p50 ms | p90 ms " +
+		"| p99 ms | max ms | errors |\n")
+	b.WriteString("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |\n")
+	for _, r := range results {
+		ratio, perCPU := "-", "-"
+		if base > 0 {
+			ratio = fmt.Sprintf("%.2fx", r.PerSecond/base)
+		}
+		if r.PerServerCPUSecond > 0 {
+			perCPU = fmt.Sprintf("%.0f", r.PerServerCPUSecond)
+		}
+		errs := "0"
+		if r.Errors > 0 {
+			errs = fmt.Sprintf("%d (%s)", r.Errors, r.ErrorSummary())
+		}
+		fmt.Fprintf(&b, "| %s | %.0f | %s | %s | %s | %s | %s | %s | %s |\n", r.Scenario,
+			r.PerSecond, ratio, perCPU, formatMs(r.Latency.P50), formatMs(r.Latency.P90),
+			formatMs(r.Latency.P99), formatMs(r.Latency.Max), errs)
+	}
+	_, err := io.WriteString(w, b.String())
+	return err
+}
+
+// formatMs prints milliseconds with three significant digits or so.
+func formatMs(ms float64) string {
+	switch {
+	case ms < 10:
+		return fmt.Sprintf("%.2f", ms)
+	case ms < 100:
+		return fmt.Sprintf("%.1f", ms)
+	}
+	return fmt.Sprintf("%.0f", ms)
+}
