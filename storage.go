@@ -77,6 +77,14 @@ type Tx interface {
 	// MarkRefreshTokenUsed sets UsedAt on an unused token. Returns ECONFLICT if the
 	// token was already used, so a token can never be rotated twice.
 	MarkRefreshTokenUsed(ctx context.Context, hash []byte, at time.Time) error
+	// RotateRefreshToken marks the unused token hash used at next.CreatedAt,
+	// inserts its successor next and sets their session's LastUsedAt to the same
+	// time: MarkRefreshTokenUsed, CreateRefreshToken and UpdateSession in one
+	// call, which an engine can make one statement. Returns ENOTFOUND, ECONFLICT
+	// if the token was already used or next clashes as in CreateRefreshToken, and
+	// EINVALID for a zero time or another session. After an error the
+	// transaction must be rolled back.
+	RotateRefreshToken(ctx context.Context, hash []byte, next *RefreshToken) error
 
 	// CreateKey inserts k. Returns ECONFLICT if the ID exists.
 	CreateKey(ctx context.Context, k *SigningKey) error

@@ -132,9 +132,13 @@ func (s *Service) rotateTx(ctx context.Context, tx gatepass.Tx,
 	if err != nil {
 		return nil, err
 	}
-	if err := tx.UpdateSession(ctx, sess.ID,
-		gatepass.SessionUpdate{LastUsedAt: &now}); err != nil {
-		return nil, err
+
+	// A rotation has already touched the session; a replay is a use of it too.
+	if replay {
+		if err := tx.UpdateSession(ctx, sess.ID,
+			gatepass.SessionUpdate{LastUsedAt: &now}); err != nil {
+			return nil, err
+		}
 	}
 	return r, s.recordRefresh(ctx, tx, req.Client, r)
 }
@@ -192,13 +196,10 @@ func (s *Service) refreshRejected(c Client, sess *gatepass.Session, reason strin
 	s.Logger.Warn("refresh rejected", attrs...)
 }
 
-// rotateOnce marks rt used and stores its derived successor.
+// rotateOnce marks rt used, stores its derived successor and touches the
+// session, in one call to the store.
 func (s *Service) rotateOnce(ctx context.Context, tx gatepass.Tx, rt *gatepass.RefreshToken,
 	sess *gatepass.Session, tok string, now time.Time) (string, time.Time, error) {
-	if err := tx.MarkRefreshTokenUsed(ctx, rt.Hash, now); err != nil {
-		return "", time.Time{}, err
-	}
-
 	next := successor(s.refreshSecret, tok)
 	succ := &gatepass.RefreshToken{
 		Hash:       hashRefreshToken(next),
@@ -207,7 +208,7 @@ func (s *Service) rotateOnce(ctx context.Context, tx gatepass.Tx, rt *gatepass.R
 		CreatedAt:  now,
 		ExpiresAt:  minTime(now.Add(s.cfg.RefreshTTL), sess.ExpiresAt),
 	}
-	if err := tx.CreateRefreshToken(ctx, succ); err != nil {
+	if err := tx.RotateRefreshToken(ctx, rt.Hash, succ); err != nil {
 		return "", time.Time{}, err
 	}
 	return next, succ.ExpiresAt, nil

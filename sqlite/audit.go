@@ -20,7 +20,7 @@ func (tx *tx) CreateAuditEvent(ctx context.Context, e *gatepass.AuditEvent) erro
 		return gatepass.Errorf(gatepass.EINVALID, "event kind is required")
 	}
 
-	res, err := tx.tx.ExecContext(ctx, `
+	res, err := tx.execContext(ctx, `
 		INSERT INTO audit_events (occurred_at, kind, user_id, username, session_id,
 			client_ip, user_agent, reason, detail)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,

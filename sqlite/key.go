@@ -10,7 +10,7 @@ import (
 
 // CreateKey inserts k.
 func (tx *tx) CreateKey(ctx context.Context, k *gatepass.SigningKey) error {
-	_, err := tx.tx.ExecContext(ctx, `
+	_, err := tx.execContext(ctx, `
 		INSERT INTO signing_keys (id, algorithm, private, created_at, retired_at)
 		VALUES (?, ?, ?, ?, ?)`,
 		k.ID, k.Algorithm, k.Private, timeArg(k.CreatedAt), timeArg(k.RetiredAt))
@@ -62,7 +62,7 @@ func (tx *tx) RetireKeys(ctx context.Context, at time.Time) error {
 		return err
 	}
 
-	_, err := tx.tx.ExecContext(ctx, `
+	_, err := tx.execContext(ctx, `
 		UPDATE signing_keys SET retired_at = ?
 		WHERE retired_at IS NULL`,
 		timeArg(at))

@@ -12,7 +12,7 @@ import (
 
 // CreateRefreshToken inserts t. Returns ENOTFOUND if its session does not exist.
 func (tx *tx) CreateRefreshToken(ctx context.Context, t *gatepass.RefreshToken) error {
-	_, err := tx.tx.ExecContext(ctx, `
+	_, err := tx.execContext(ctx, `
 		INSERT INTO refresh_tokens
 			(hash, session_id, generation, created_at, expires_at, used_at)
 		VALUES (?, ?, ?, ?, ?, ?)`,
@@ -32,7 +32,7 @@ func (tx *tx) CreateRefreshToken(ctx context.Context, t *gatepass.RefreshToken) 
 func (tx *tx) FindRefreshToken(ctx context.Context,
 	hash []byte) (*gatepass.RefreshToken, error) {
 	var t gatepass.RefreshToken
-	err := tx.tx.QueryRowContext(ctx, `
+	err := tx.queryRowContext(ctx, `
 		SELECT hash, session_id, generation, created_at, expires_at, used_at
 		FROM refresh_tokens
 		WHERE hash = ?`,
@@ -56,7 +56,7 @@ func (tx *tx) MarkRefreshTokenUsed(ctx context.Context, hash []byte, at time.Tim
 		return err
 	}
 
-	res, err := tx.tx.ExecContext(ctx, `
+	res, err := tx.execContext(ctx, `
 		UPDATE refresh_tokens SET used_at = ?
 		WHERE hash = ? AND used_at IS NULL`,
 		timeArg(at), hash)
@@ -72,4 +72,44 @@ func (tx *tx) MarkRefreshTokenUsed(ctx context.Context, hash []byte, at time.Tim
 		return err
 	}
 	return gatepass.Errorf(gatepass.ECONFLICT, "refresh token already used")
+}
+
+// RotateRefreshToken marks the token used, stores next and touches the session.
+// The condition on used_at makes the check and the mark one statement, as in
+// MarkRefreshTokenUsed.
+func (tx *tx) RotateRefreshToken(ctx context.Context, hash []byte,
+	next *gatepass.RefreshToken) error {
+	at := next.CreatedAt
+	if err := requireTime(at, "use"); err != nil {
+		return err
+	}
+
+	res, err := tx.execContext(ctx, `
+		UPDATE refresh_tokens SET used_at = ?
+		WHERE hash = ? AND used_at IS NULL AND session_id = ?`,
+		timeArg(at), hash, next.SessionID)
+	if err != nil {
+		return fmt.Errorf("mark refresh token used: %w", err)
+	}
+	if n, err := rowsAffected(res); err != nil {
+		return err
+	} else if n == 0 {
+		return tx.whyNotRotated(ctx, hash)
+	}
+	if err := tx.CreateRefreshToken(ctx, next); err != nil {
+		return err
+	}
+	return tx.UpdateSession(ctx, next.SessionID, gatepass.SessionUpdate{LastUsedAt: &at})
+}
+
+// whyNotRotated explains why a token could not be marked used: it is missing,
+// already used, or belongs to another session than its successor.
+func (tx *tx) whyNotRotated(ctx context.Context, hash []byte) error {
+	t, err := tx.FindRefreshToken(ctx, hash)
+	if err != nil {
+		return err
+	} else if !t.UsedAt.IsZero() {
+		return gatepass.Errorf(gatepass.ECONFLICT, "refresh token already used")
+	}
+	return gatepass.Errorf(gatepass.EINVALID, "successor belongs to another session")
 }

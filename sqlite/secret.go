@@ -11,7 +11,7 @@ import (
 
 // CreateSecret stores a named server secret, dated with the transaction's time.
 func (tx *tx) CreateSecret(ctx context.Context, name string, value []byte) error {
-	_, err := tx.tx.ExecContext(ctx, `
+	_, err := tx.execContext(ctx, `
 		INSERT INTO secrets (name, value, created_at)
 		VALUES (?, ?, ?)`,
 		name, value, timeArg(tx.now))
@@ -26,7 +26,7 @@ func (tx *tx) CreateSecret(ctx context.Context, name string, value []byte) error
 // FindSecret returns the named server secret.
 func (tx *tx) FindSecret(ctx context.Context, name string) ([]byte, error) {
 	var value []byte
-	err := tx.tx.QueryRowContext(ctx, `
+	err := tx.queryRowContext(ctx, `
 		SELECT value FROM secrets WHERE name = ?`,
 		name,
 	).Scan(&value)

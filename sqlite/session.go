@@ -14,7 +14,7 @@ const sessionColumns = `id, user_id, client_id, scope, user_agent, ip_address,
 
 // CreateSession inserts s. Returns ENOTFOUND if its user does not exist.
 func (tx *tx) CreateSession(ctx context.Context, s *gatepass.Session) error {
-	_, err := tx.tx.ExecContext(ctx, `
+	_, err := tx.execContext(ctx, `
 		INSERT INTO sessions (`+sessionColumns+`)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		s.ID, s.UserID, s.ClientID, s.Scope, s.UserAgent, s.IPAddress,
@@ -75,7 +75,7 @@ func (tx *tx) CountActiveSessions(ctx context.Context, at time.Time) (int64, err
 
 	// The same test as Session.Active.
 	var n int64
-	err := tx.tx.QueryRowContext(ctx, `
+	err := tx.queryRowContext(ctx, `
 		SELECT count(*)
 		FROM sessions
 		WHERE revoked_at IS NULL AND expires_at > ?`,
@@ -92,7 +92,7 @@ func (tx *tx) CountActiveSessions(ctx context.Context, at time.Time) (int64, err
 func (tx *tx) findSessions(ctx context.Context, where []string,
 	args []any) ([]*gatepass.Session, error) {
 	where = append(where, "1 = 1")
-	rows, err := tx.tx.QueryContext(ctx, `
+	rows, err := tx.queryContext(ctx, `
 		SELECT `+sessionColumns+`
 		FROM sessions
 		WHERE `+strings.Join(where, " AND ")+`
@@ -140,7 +140,7 @@ func (tx *tx) UpdateSession(ctx context.Context, id string, upd gatepass.Session
 		return err
 	}
 
-	res, err := tx.tx.ExecContext(ctx,
+	res, err := tx.execContext(ctx,
 		`UPDATE sessions SET `+strings.Join(set, ", ")+` WHERE id = ?`,
 		append(args, id)...)
 	if err != nil {
@@ -167,7 +167,7 @@ func (tx *tx) RevokeSessions(ctx context.Context, userID int64, except string,
 	if except != "" {
 		where, args = append(where, "id <> ?"), append(args, except)
 	}
-	res, err := tx.tx.ExecContext(ctx, `
+	res, err := tx.execContext(ctx, `
 		UPDATE sessions SET revoked_at = ?, revoke_reason = ?
 		WHERE `+strings.Join(where, " AND "),
 		args...)

@@ -42,8 +42,10 @@ var _ gatepass.Store = (*DB)(nil)
 //
 // Writes go through one connection, so Update calls of one process run one at a
 // time and each starts with BEGIN IMMEDIATE: the write lock is taken up front, never
-// upgraded halfway, so two writers cannot deadlock. Reads (View) use a separate pool
-// of read-only connections and, in WAL mode, never wait for the writer.
+// upgraded halfway, so two writers cannot deadlock. The writer keeps the
+// statements of write transactions prepared, so SQLite parses each only once.
+// Reads (View) use a separate pool of read-only connections and, in WAL mode,
+// never wait for the writer.
 type DB struct {
 	// Path is the database file. It is a file system path, not a URI; ":memory:" is
 	// not supported, because the reader and writer pools must share one database.
@@ -67,6 +69,7 @@ type DB struct {
 
 	writer *sql.DB
 	reader *sql.DB
+	stmts  *stmtCache // statements prepared on the writer
 }
 
 // NewDB returns a DB for the file at path. Call Open before use.
@@ -106,6 +109,7 @@ func (db *DB) Open(ctx context.Context) (err error) {
 	if err := db.migrate(ctx); err != nil {
 		return err
 	}
+	db.stmts = newStmtCache(db.writer)
 
 	db.reader, err = db.openPool(db.readerParams(), db.maxReaders())
 	return err
@@ -208,7 +212,7 @@ func (db *DB) dsn(params url.Values) (string, error) {
 
 // Close closes the database. It is safe to call on a DB that failed to open.
 func (db *DB) Close() error {
-	var errs []error
+	errs := []error{db.stmts.close()}
 	if db.reader != nil {
 		errs = append(errs, db.reader.Close())
 	}
@@ -230,10 +234,14 @@ func (db *DB) Ping(ctx context.Context) error {
 // Update runs fn in a write transaction. Update calls of one process run one at a
 // time; fn must not call Update itself, which would wait for its own transaction.
 func (db *DB) Update(ctx context.Context, fn func(gatepass.Tx) error) error {
-	return db.run(ctx, db.writer, nil, fn)
+	err := db.run(ctx, db.writer, db.stmts, nil, fn)
+
+	// The writer connection is free again: prepare what fn ran for the first time.
+	db.stmts.prepare(ctx)
+	return err
 }
 
 // View runs fn in a read-only transaction on a snapshot of the database.
 func (db *DB) View(ctx context.Context, fn func(gatepass.Tx) error) error {
-	return db.run(ctx, db.reader, &sql.TxOptions{ReadOnly: true}, fn)
+	return db.run(ctx, db.reader, nil, &sql.TxOptions{ReadOnly: true}, fn)
 }

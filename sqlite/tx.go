@@ -19,14 +19,18 @@ var _ gatepass.Tx = (*tx)(nil)
 type tx struct {
 	tx *sql.Tx
 
+	// stmts caches prepared statements; nil in a View.
+	stmts *stmtCache
+
 	// now is taken once per transaction, so rows it dates agree.
 	now time.Time
 }
 
-// run runs fn in a transaction on pool and commits it if fn returns nil. The
-// deferred Rollback undoes everything when fn fails or panics.
-func (db *DB) run(ctx context.Context, pool *sql.DB, opts *sql.TxOptions,
-	fn func(gatepass.Tx) error) error {
+// run runs fn in a transaction on pool, with the statements of stmts (which
+// may be nil), and commits it if fn returns nil. The deferred Rollback undoes
+// everything when fn fails or panics.
+func (db *DB) run(ctx context.Context, pool *sql.DB, stmts *stmtCache,
+	opts *sql.TxOptions, fn func(gatepass.Tx) error) error {
 	if pool == nil {
 		return errors.New("sqlite: database is not open")
 	}
@@ -41,7 +45,7 @@ func (db *DB) run(ctx context.Context, pool *sql.DB, opts *sql.TxOptions,
 	}
 	defer sqlTx.Rollback()
 
-	if err := fn(&tx{tx: sqlTx, now: db.Now().UTC()}); err != nil {
+	if err := fn(&tx{tx: sqlTx, stmts: stmts, now: db.Now().UTC()}); err != nil {
 		return err
 	}
 	if err := sqlTx.Commit(); err != nil {

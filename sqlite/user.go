@@ -12,7 +12,7 @@ const userColumns = `id, name, email, password_hash, disabled, created_at, updat
 
 // CreateUser inserts u and sets its ID.
 func (tx *tx) CreateUser(ctx context.Context, u *gatepass.User) error {
-	res, err := tx.tx.ExecContext(ctx, `
+	res, err := tx.execContext(ctx, `
 		INSERT INTO users (name, email, password_hash, disabled, created_at, updated_at)
 		VALUES (?, ?, ?, ?, ?, ?)`,
 		u.Name, u.Email, u.PasswordHash, u.Disabled,
@@ -67,7 +67,7 @@ func (tx *tx) findUsers(ctx context.Context, where []string, args []any,
 	offset, limit int) ([]*gatepass.User, error) {
 	where = append(where, "1 = 1")
 	args = append(args, limitArg(limit), offset)
-	rows, err := tx.tx.QueryContext(ctx, `
+	rows, err := tx.queryContext(ctx, `
 		SELECT `+userColumns+`
 		FROM users
 		WHERE `+strings.Join(where, " AND ")+`
@@ -116,7 +116,7 @@ func (tx *tx) UpdateUser(ctx context.Context, id int64, upd gatepass.UserUpdate)
 		return err
 	}
 
-	res, err := tx.tx.ExecContext(ctx,
+	res, err := tx.execContext(ctx,
 		`UPDATE users SET `+strings.Join(set, ", ")+` WHERE id = ?`,
 		append(args, id)...)
 	if err != nil {
