@@ -3,6 +3,7 @@ package auth_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"testing"
 	"time"
 
@@ -48,5 +49,44 @@ func TestPrune(t *testing.T) {
 	}
 	if _, err := env.Refresh(rotated.RefreshToken); !errors.Is(err, gatepass.ErrInvalidGrant) {
 		t.Errorf("reuse after prune was not detected: the family still refreshes (%v)", err)
+	}
+}
+
+// TestPruneManyBatches checks that a backlog larger than one batch is cleared in
+// full by one call, batch after batch.
+func TestPruneManyBatches(t *testing.T) {
+	env := MustOpenEnv(t, nil)
+	u := env.MustCreateUser(t, "alice")
+	ctx := context.Background()
+
+	const n = 1234
+	now := env.Clock.Now()
+	err := env.Store.Update(ctx, func(tx gatepass.Tx) error {
+		for i := range n {
+			s := &gatepass.Session{ID: fmt.Sprintf("expired-%d", i), UserID: u.ID,
+				ClientID: "test", CreatedAt: now, LastUsedAt: now,
+				ExpiresAt: now.Add(time.Hour)}
+			if err := tx.CreateSession(ctx, s); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	env.Clock.Advance(2 * time.Hour)
+	live := env.MustLogin(t, "alice")
+
+	r, err := env.Service.Prune(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.Sessions != n {
+		t.Errorf("pruned %d sessions, want %d", r.Sessions, n)
+	}
+	left := mustFindSessions(t, env)
+	if len(left) != 1 || left[0].ID != live.SessionID {
+		t.Errorf("%d sessions left, want only the live one", len(left))
 	}
 }
