@@ -93,7 +93,7 @@ func (s *Server) endReplacedSession(r *http.Request) {
 	if err != nil {
 		return
 	}
-	err = s.svc.RevokeSession(r.Context(), claims.SessionID, gatepass.RevokeLogout)
+	err = s.svc.RevokeSession(clientContext(r), claims.SessionID, gatepass.RevokeLogout)
 	if err != nil {
 		s.Logger.Error("end replaced session", attrError, err)
 	}

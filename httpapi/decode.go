@@ -2,6 +2,7 @@ package httpapi
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
 	"io"
@@ -12,6 +13,7 @@ import (
 	"strings"
 
 	"github.com/gatepass/gatepass"
+	"github.com/gatepass/gatepass/auth"
 )
 
 // params are the parameters of an OAuth request, decoded from its body.
@@ -158,6 +160,14 @@ func basicCredentials(r *http.Request) (user, password string, ok bool) {
 	user, errUser := url.QueryUnescape(user)
 	password, errPassword := url.QueryUnescape(password)
 	return user, password, errUser == nil && errPassword == nil
+}
+
+// clientContext returns r's context carrying the caller's address and user agent,
+// for the service calls that take no auth.Client, such as a revocation, but still
+// name the caller in the audit trail.
+func clientContext(r *http.Request) context.Context {
+	c := auth.Client{IPAddress: clientIP(r), UserAgent: r.UserAgent()}
+	return auth.NewContextWithClient(r.Context(), c)
 }
 
 // clientIP is the address of the peer, without its port.

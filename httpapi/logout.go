@@ -56,7 +56,7 @@ func (s *Server) handleLogout(w http.ResponseWriter, r *http.Request) {
 	case cred != credentialNone && err == nil:
 		err = s.logout(r, claims, scope)
 	case local && refresh != "":
-		err = s.svc.Revoke(r.Context(), refresh, auth.HintRefreshToken)
+		err = s.svc.Revoke(clientContext(r), refresh, auth.HintRefreshToken)
 	case cred == credentialNone:
 		s.writeError(w, r, errMissingToken)
 		return
@@ -85,7 +85,7 @@ func (s *Server) logout(r *http.Request, claims *gatepass.Claims, scope string) 
 			return err
 		}
 	}
-	_, err := s.svc.Logout(r.Context(), claims, scope)
+	_, err := s.svc.Logout(clientContext(r), claims, scope)
 	return err
 }
 

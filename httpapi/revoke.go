@@ -23,7 +23,7 @@ func (s *Server) handleRevoke(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 
-	if err := s.svc.Revoke(r.Context(), tok, p["token_type_hint"]); err != nil {
+	if err := s.svc.Revoke(clientContext(r), tok, p["token_type_hint"]); err != nil {
 		s.writeError(w, r, err)
 		return
 	}

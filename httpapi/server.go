@@ -159,9 +159,8 @@ func (s *Server) Patterns() []string {
 }
 
 // Handler returns the routes wrapped in the middleware every request goes through:
-// the caller recorded in the context, then the access log, so it sees the final
-// status, then panic recovery, then the security headers, then CORS, so that error
-// answers carry CORS headers too.
+// the access log outermost so it sees the final status, then panic recovery, then
+// the security headers, then CORS, so that error answers carry CORS headers too.
 func (s *Server) Handler() http.Handler {
 	s.corsOrigins = map[string]bool{}
 	for _, o := range s.CORSOrigins {
@@ -169,18 +168,7 @@ func (s *Server) Handler() http.Handler {
 			s.corsOrigins[origin] = true
 		}
 	}
-	return withClient(s.logRequests(s.recoverPanics(securityHeaders(s.cors(s.mux)))))
-}
-
-// withClient records the caller's address and user agent in the request context,
-// so that service calls taking no auth.Client, such as a revocation, still name the
-// caller in the audit trail. It must wrap logRequests: the request it passes on is
-// the one whose Pattern the ServeMux sets and the access log reads.
-func withClient(next http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		c := auth.Client{IPAddress: clientIP(r), UserAgent: r.UserAgent()}
-		next.ServeHTTP(w, r.WithContext(auth.NewContextWithClient(r.Context(), c)))
-	})
+	return s.logRequests(s.recoverPanics(securityHeaders(s.cors(s.mux))))
 }
 
 // Validate checks the exported settings and names the flag of the first one that

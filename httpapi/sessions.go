@@ -71,7 +71,7 @@ func (s *Server) handleDeleteSession(w http.ResponseWriter, r *http.Request) {
 	}
 
 	id := r.PathValue("id")
-	err = s.svc.RevokeUserSession(r.Context(), u.ID, id)
+	err = s.svc.RevokeUserSession(clientContext(r), u.ID, id)
 	if gatepass.ErrorCode(err) == gatepass.ENOTFOUND {
 		s.writeError(w, r, errSessionNotFound)
 		return

@@ -282,7 +282,7 @@ func (s *Server) handleSimpleJWTBlacklist(w http.ResponseWriter, r *http.Request
 		s.writeSimpleJWTError(w, r, err)
 		return
 	}
-	err = s.svc.Revoke(r.Context(), refresh, auth.HintRefreshToken)
+	err = s.svc.Revoke(clientContext(r), refresh, auth.HintRefreshToken)
 	if err == nil && !live {
 		err = tokenNotValid(detailRefreshDead)
 	}
