@@ -1,5 +1,6 @@
-// Package ratelimit is an in-memory gatepass.Limiter: one token bucket per key,
-// for a single instance. Instances behind a load balancer each count on their
+// Package ratelimit keeps sign-in limits in memory, for a single instance: a
+// gatepass.Limiter with one token bucket per key, and a gatepass.Lockout that
+// counts failures per key. Instances behind a load balancer each count on their
 // own; use the redis package to share one count between them.
 package ratelimit
 

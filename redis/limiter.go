@@ -1,5 +1,6 @@
-// Package redis is a gatepass.Limiter kept in Redis, so that every instance
-// behind a load balancer shares one count per key.
+// Package redis keeps the sign-in limits in Redis, a gatepass.Limiter and a
+// gatepass.Lockout, so that every instance behind a load balancer shares one
+// count per key.
 package redis
 
 import (
@@ -79,19 +80,11 @@ func NewLimiter(url string, limit int, period time.Duration) *Limiter {
 
 // Open connects to the server. It does not wait for an answer; see Ping.
 func (l *Limiter) Open() error {
-	opt, err := goredis.ParseURL(l.url)
+	client, err := newClient(l.url)
 	if err != nil {
-		// The message may quote the URL, password included: leave it out.
-		return gatepass.Errorf(gatepass.EINVALID, "redis: url is not a valid redis:// URL")
+		return err
 	}
-	// A sign-in waits for the answer: when Redis is down, give up within about a
-	// second rather than go-redis's several seconds of retries.
-	opt.MaxRetries = 1
-	opt.DialerRetries = 1
-	opt.DialTimeout = time.Second
-	opt.ReadTimeout = time.Second
-	opt.WriteTimeout = time.Second
-	l.client = goredis.NewClient(opt)
+	l.client = client
 	return nil
 }
 
