@@ -80,8 +80,10 @@ func (s *Server) handleForwardAuth(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 
-	for k, v := range h {
-		w.Header()[k] = v
+	for _, f := range h {
+		if f.value != "" {
+			w.Header()[f.name] = []string{f.value}
+		}
 	}
 	w.Header().Set("Cache-Control", "no-store")
 	w.WriteHeader(http.StatusOK)
@@ -172,27 +174,26 @@ func hasScopes(c *gatepass.Claims, required []string) bool {
 	return true
 }
 
-// identityHeaders returns the headers that name the token's holder, leaving out
-// empty claims. The claims come from a token gatepass signed, yet a value that
-// could end the header line, or that a proxy could trim or re-encode, is refused
-// rather than cleaned: a changed user name could be someone else's.
-func identityHeaders(c *gatepass.Claims) (http.Header, error) {
-	fields := []struct{ name, value string }{
+// identityHeader is one header that names the token's holder.
+type identityHeader struct{ name, value string }
+
+// identityHeaders returns the headers that name the token's holder; an empty
+// claim has an empty value and is left out of the answer. The claims come from a
+// token gatepass signed, yet a value that could end the header line, or that a
+// proxy could trim or re-encode, is refused rather than cleaned: a changed user
+// name could be someone else's.
+func identityHeaders(c *gatepass.Claims) ([5]identityHeader, error) {
+	h := [5]identityHeader{
 		{headerAuthSubject, c.Subject},
 		{headerAuthUsername, c.Username},
 		{headerAuthScope, c.Scope},
 		{headerAuthSession, c.SessionID},
 		{headerAuthExpires, time.Unix(c.ExpiresAt, 0).UTC().Format(time.RFC3339)},
 	}
-
-	h := http.Header{}
-	for _, f := range fields {
-		if f.value == "" {
-			continue
-		} else if !headerValueSafe(f.value) {
-			return nil, errClaimsNotHeaderSafe
+	for _, f := range h {
+		if f.value != "" && !headerValueSafe(f.value) {
+			return h, errClaimsNotHeaderSafe
 		}
-		h.Set(f.name, f.value)
 	}
 	return h, nil
 }
