@@ -51,6 +51,12 @@ type Tx interface {
 	// LockSession is FindSessionByID that also holds a write lock on the session
 	// until the transaction ends, so rotations of one family run one at a time.
 	LockSession(ctx context.Context, id string) (*Session, error)
+	// LockRefreshToken finds the refresh token whose hash is hash, locks its
+	// session as LockSession does, and returns the token as it is once the lock
+	// is held, with the session and its user: a rotation that committed while
+	// this call waited for the lock is seen. Returns ENOTFOUND if there is no
+	// such token.
+	LockRefreshToken(ctx context.Context, hash []byte) (*RefreshToken, *Session, *User, error)
 	// FindSessions lists sessions, newest first.
 	FindSessions(ctx context.Context, filter SessionFilter) ([]*Session, error)
 	// CountActiveSessions counts the sessions s with s.Active(at): never revoked
@@ -106,9 +112,11 @@ type Tx interface {
 	// tokens of deleted sessions go with them.
 	Prune(ctx context.Context, filter PruneFilter) (PruneResult, error)
 
-	// CreateAuditEvent appends e to the audit trail and sets its ID. Returns
-	// EINVALID for a zero OccurredAt or an empty Kind. Nothing changes or
-	// deletes an event: the database refuses both.
+	// CreateAuditEvent appends e to the audit trail and sets its ID, at the
+	// latest when the transaction commits: a store may send the write together
+	// with the next statement, so a failure to write it can be returned by a
+	// later call or by the commit. Returns EINVALID for a zero OccurredAt or an
+	// empty Kind. Nothing changes or deletes an event: the database refuses both.
 	CreateAuditEvent(ctx context.Context, e *AuditEvent) error
 	// FindAuditEvents lists the events filter selects, newest first.
 	FindAuditEvents(ctx context.Context, filter AuditFilter) ([]*AuditEvent, error)

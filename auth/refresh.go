@@ -147,25 +147,14 @@ func (s *Service) rotateTx(ctx context.Context, tx gatepass.Tx,
 // rejects it unless all three are alive.
 func (s *Service) findRefreshable(ctx context.Context, tx gatepass.Tx, req RefreshRequest,
 	now time.Time) (*gatepass.RefreshToken, *gatepass.Session, *gatepass.User, error) {
-	rt, err := tx.FindRefreshToken(ctx, hashRefreshToken(req.RefreshToken))
+	// The session is locked, and the token read once the lock is held: a
+	// rotation that committed while this one waited is seen, so the replay path
+	// is taken.
+	rt, sess, u, err := tx.LockRefreshToken(ctx, hashRefreshToken(req.RefreshToken))
 	if gatepass.ErrorCode(err) == gatepass.ENOTFOUND {
 		s.refreshRejected(req.Client, nil, "unknown_token")
 		return nil, nil, nil, errRefreshRejected
 	} else if err != nil {
-		return nil, nil, nil, err
-	}
-
-	sess, err := tx.LockSession(ctx, rt.SessionID)
-	if err != nil {
-		return nil, nil, nil, err
-	}
-	// Read the token again under the session lock: a rotation that committed while
-	// this one waited for the lock must be seen, so the replay path is taken.
-	if rt, err = tx.FindRefreshToken(ctx, rt.Hash); err != nil {
-		return nil, nil, nil, err
-	}
-	u, err := tx.FindUserByID(ctx, sess.UserID)
-	if err != nil {
 		return nil, nil, nil, err
 	}
 

@@ -12,7 +12,9 @@ import (
 const auditColumns = `id, occurred_at, kind, user_id, username, session_id, client_ip,
 	user_agent, reason, detail`
 
-// CreateAuditEvent appends e to the audit trail and sets its ID.
+// CreateAuditEvent appends e to the audit trail. Nothing waits for the
+// insert: it goes out with the transaction's next statement or its COMMIT,
+// which set e.ID or return its error.
 func (tx *tx) CreateAuditEvent(ctx context.Context, e *gatepass.AuditEvent) error {
 	if err := requireTime(e.OccurredAt, "event"); err != nil {
 		return err
@@ -20,17 +22,14 @@ func (tx *tx) CreateAuditEvent(ctx context.Context, e *gatepass.AuditEvent) erro
 		return gatepass.Errorf(gatepass.EINVALID, "event kind is required")
 	}
 
-	err := tx.tx.QueryRow(ctx, `
+	tx.tx.hold("insert audit event", `
 		INSERT INTO audit_events (occurred_at, kind, user_id, username, session_id,
 			client_ip, user_agent, reason, detail)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
 		RETURNING id`,
-		timeArg(e.OccurredAt), e.Kind, nullInt(e.UserID), e.Username,
-		nullString(e.SessionID), e.ClientIP, e.UserAgent, e.Reason, e.Detail,
-	).Scan(&e.ID)
-	if err != nil {
-		return formatError("insert audit event", err)
-	}
+		[]any{timeArg(e.OccurredAt), e.Kind, nullInt(e.UserID), e.Username,
+			nullString(e.SessionID), e.ClientIP, e.UserAgent, e.Reason, e.Detail},
+		&e.ID)
 	return nil
 }
 

@@ -122,3 +122,12 @@ func (db *DB) migrate(ctx context.Context) error {
 	}
 	return nil
 }
+
+// rollback rolls pgTx back, unless it was committed. It does not give up when
+// ctx is done: a rollback that fails closes the connection instead of returning
+// it to the pool, so it gets a few seconds of its own.
+func rollback(ctx context.Context, pgTx pgx.Tx) {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), rollbackTimeout)
+	defer cancel()
+	pgTx.Rollback(ctx)
+}

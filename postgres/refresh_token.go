@@ -10,6 +10,14 @@ import (
 	"github.com/gatepass/gatepass"
 )
 
+const refreshTokenColumns = `hash, session_id, generation, created_at, expires_at, used_at`
+
+// refreshTokenFields are the scan destinations of refreshTokenColumns.
+func refreshTokenFields(t *gatepass.RefreshToken) []any {
+	return []any{&t.Hash, &t.SessionID, &t.Generation,
+		timeColumn{&t.CreatedAt}, timeColumn{&t.ExpiresAt}, timeColumn{&t.UsedAt}}
+}
+
 // CreateRefreshToken inserts t. Returns ENOTFOUND if its session does not exist.
 func (tx *tx) CreateRefreshToken(ctx context.Context, t *gatepass.RefreshToken) error {
 	_, err := tx.tx.Exec(ctx, `
@@ -33,18 +41,52 @@ func (tx *tx) FindRefreshToken(ctx context.Context,
 	hash []byte) (*gatepass.RefreshToken, error) {
 	var t gatepass.RefreshToken
 	err := tx.tx.QueryRow(ctx, `
-		SELECT hash, session_id, generation, created_at, expires_at, used_at
+		SELECT `+refreshTokenColumns+`
 		FROM refresh_tokens
 		WHERE hash = $1`,
 		hash,
-	).Scan(&t.Hash, &t.SessionID, &t.Generation,
-		timeColumn{&t.CreatedAt}, timeColumn{&t.ExpiresAt}, timeColumn{&t.UsedAt})
+	).Scan(refreshTokenFields(&t)...)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return nil, gatepass.Errorf(gatepass.ENOTFOUND, "refresh token not found")
 	} else if err != nil {
 		return nil, formatError("query refresh token", err)
 	}
 	return &t, nil
+}
+
+// LockRefreshToken finds the token whose SHA-256 hash is hash and locks its
+// session. The lock and the read go out in one batch but are two statements:
+// under READ COMMITTED each statement reads the rows committed when it starts,
+// so the read, which starts once the lock is held, sees a rotation that
+// committed while the lock was awaited. A join that locked the session would
+// return the token as it was before the wait.
+func (tx *tx) LockRefreshToken(ctx context.Context, hash []byte) (*gatepass.RefreshToken,
+	*gatepass.Session, *gatepass.User, error) {
+	tx.tx.hold("lock session", `
+		SELECT FROM sessions
+		WHERE id = (SELECT session_id FROM refresh_tokens WHERE hash = $1)
+		FOR UPDATE`,
+		[]any{hash})
+
+	var t gatepass.RefreshToken
+	var s gatepass.Session
+	var u gatepass.User
+	dest := append(append(refreshTokenFields(&t), sessionFields(&s)...), userFields(&u)...)
+	err := tx.tx.QueryRow(ctx, `
+		SELECT `+prefixed("t", refreshTokenColumns)+`, `+prefixed("s", sessionColumns)+`,
+			`+prefixed("u", userColumns)+`
+		FROM refresh_tokens t
+		JOIN sessions s ON s.id = t.session_id
+		JOIN users u ON u.id = s.user_id
+		WHERE t.hash = $1`,
+		hash,
+	).Scan(dest...)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return nil, nil, nil, gatepass.Errorf(gatepass.ENOTFOUND, "refresh token not found")
+	} else if err != nil {
+		return nil, nil, nil, formatError("lock refresh token", err)
+	}
+	return &t, &s, &u, nil
 }
 
 // MarkRefreshTokenUsed sets UsedAt on an unused token. The condition on used_at

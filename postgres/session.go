@@ -115,10 +115,7 @@ func (tx *tx) findSessions(ctx context.Context, where []string, args pgx.NamedAr
 	sessions := []*gatepass.Session{}
 	for rows.Next() {
 		var s gatepass.Session
-		if err := rows.Scan(&s.ID, &s.UserID, &s.ClientID, &s.Scope, &s.UserAgent,
-			&s.IPAddress, timeColumn{&s.CreatedAt}, timeColumn{&s.LastUsedAt},
-			timeColumn{&s.ExpiresAt}, timeColumn{&s.RevokedAt},
-			&s.RevokeReason); err != nil {
+		if err := rows.Scan(sessionFields(&s)...); err != nil {
 			return nil, formatError("scan session", err)
 		}
 		sessions = append(sessions, &s)
@@ -180,4 +177,11 @@ func (tx *tx) RevokeSessions(ctx context.Context, userID int64, except string,
 		return 0, formatError("revoke sessions", err)
 	}
 	return n, nil
+}
+
+// sessionFields are the scan destinations of sessionColumns.
+func sessionFields(s *gatepass.Session) []any {
+	return []any{&s.ID, &s.UserID, &s.ClientID, &s.Scope, &s.UserAgent, &s.IPAddress,
+		timeColumn{&s.CreatedAt}, timeColumn{&s.LastUsedAt}, timeColumn{&s.ExpiresAt},
+		timeColumn{&s.RevokedAt}, &s.RevokeReason}
 }

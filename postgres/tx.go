@@ -32,42 +32,47 @@ var errUnavailable = &gatepass.Error{
 
 // tx is one Update or View transaction.
 type tx struct {
-	tx pgx.Tx
+	tx *txConn
 
 	// now is taken once per transaction, so rows it dates agree.
 	now time.Time
 }
 
 // run runs fn in a transaction with opts and commits it if fn returns nil. The
-// deferred Rollback undoes everything when fn fails or panics.
+// deferred rollback undoes everything when fn fails or panics.
 func (db *DB) run(ctx context.Context, opts pgx.TxOptions, fn func(gatepass.Tx) error) error {
 	if db.pool == nil {
 		return errNotOpen
 	}
 
-	pgTx, err := db.pool.BeginTx(ctx, opts)
+	conn, err := db.pool.Acquire(ctx)
 	if err != nil {
 		return formatError("begin", err)
 	}
-	defer rollback(ctx, pgTx)
+	defer conn.Release()
+	c := &txConn{conn: conn, begin: beginStatement(opts)}
+	defer c.rollback(ctx)
 
-	if err := fn(&tx{tx: pgTx, now: db.Now().UTC()}); err != nil {
+	if err := fn(&tx{tx: c, now: db.Now().UTC()}); err != nil {
 		return err
 	}
-	if err := pgTx.Commit(ctx); err != nil {
+	if err := c.commit(ctx); err != nil {
 		// When the connection broke, the commit may or may not have happened.
 		return formatError("commit", err)
 	}
 	return nil
 }
 
-// rollback rolls pgTx back, unless it was committed. It does not give up when
-// ctx is done: a rollback that fails closes the connection instead of returning
-// it to the pool, so it gets a few seconds of its own.
-func rollback(ctx context.Context, pgTx pgx.Tx) {
-	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), rollbackTimeout)
-	defer cancel()
-	pgTx.Rollback(ctx)
+// beginStatement is the BEGIN statement of a transaction with opts.
+func beginStatement(opts pgx.TxOptions) string {
+	begin := "BEGIN"
+	if opts.IsoLevel != "" {
+		begin += " ISOLATION LEVEL " + string(opts.IsoLevel)
+	}
+	if opts.AccessMode != "" {
+		begin += " " + string(opts.AccessMode)
+	}
+	return begin
 }
 
 // timeArg returns t in its stored form: UTC, truncated to microseconds (the
@@ -182,4 +187,13 @@ func (tx *tx) exec(ctx context.Context, query string, args ...any) (int, error) 
 		return 0, err
 	}
 	return int(tag.RowsAffected()), nil
+}
+
+// prefixed qualifies each name in the column list columns with the table alias.
+func prefixed(alias, columns string) string {
+	names := strings.Split(columns, ",")
+	for i, name := range names {
+		names[i] = alias + "." + strings.TrimSpace(name)
+	}
+	return strings.Join(names, ", ")
 }

@@ -82,8 +82,7 @@ func (tx *tx) findUsers(ctx context.Context, where []string, args pgx.NamedArgs,
 	users := []*gatepass.User{}
 	for rows.Next() {
 		var u gatepass.User
-		if err := rows.Scan(&u.ID, &u.Name, &u.Email, &u.PasswordHash, &u.Disabled,
-			timeColumn{&u.CreatedAt}, timeColumn{&u.UpdatedAt}); err != nil {
+		if err := rows.Scan(userFields(&u)...); err != nil {
 			return nil, formatError("scan user", err)
 		}
 		users = append(users, &u)
@@ -124,4 +123,10 @@ func (tx *tx) UpdateUser(ctx context.Context, id int64, upd gatepass.UserUpdate)
 		return gatepass.Errorf(gatepass.ENOTFOUND, "user not found")
 	}
 	return nil
+}
+
+// userFields are the scan destinations of userColumns.
+func userFields(u *gatepass.User) []any {
+	return []any{&u.ID, &u.Name, &u.Email, &u.PasswordHash, &u.Disabled,
+		timeColumn{&u.CreatedAt}, timeColumn{&u.UpdatedAt}}
 }

@@ -48,6 +48,26 @@ func (tx *tx) LockSession(ctx context.Context, id string) (*gatepass.Session, er
 	return tx.FindSessionByID(ctx, id)
 }
 
+// LockRefreshToken finds the token whose SHA-256 hash is hash, with its
+// session and user. As in LockSession, the write lock is already held, so no
+// rotation can commit between the reads.
+func (tx *tx) LockRefreshToken(ctx context.Context, hash []byte) (*gatepass.RefreshToken,
+	*gatepass.Session, *gatepass.User, error) {
+	t, err := tx.FindRefreshToken(ctx, hash)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	s, err := tx.LockSession(ctx, t.SessionID)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	u, err := tx.FindUserByID(ctx, s.UserID)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	return t, s, u, nil
+}
+
 // FindSessions lists the sessions filter selects, newest first.
 func (tx *tx) FindSessions(ctx context.Context,
 	filter gatepass.SessionFilter) ([]*gatepass.Session, error) {

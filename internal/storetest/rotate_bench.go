@@ -49,18 +49,7 @@ func BenchmarkRotate(b *testing.B, s gatepass.Store) {
 func rotateOnce(tx gatepass.Tx, b *testing.B, hash []byte, gen int) error {
 	ctx := b.Context()
 	at := now.Add(time.Duration(gen+1) * time.Millisecond)
-	rt, err := tx.FindRefreshToken(ctx, hash)
-	if err != nil {
-		return err
-	}
-	sess, err := tx.LockSession(ctx, rt.SessionID)
-	if err != nil {
-		return err
-	}
-	if rt, err = tx.FindRefreshToken(ctx, hash); err != nil {
-		return err
-	}
-	u, err := tx.FindUserByID(ctx, sess.UserID)
+	rt, sess, u, err := tx.LockRefreshToken(ctx, hash)
 	if err != nil {
 		return err
 	}

@@ -56,6 +56,8 @@ func Run(t *testing.T, open func(t *testing.T) gatepass.Store) {
 			fn: testConcurrentRotateRefreshToken(false)},
 		{name: "concurrent-rotate-refresh-token-locked",
 			fn: testConcurrentRotateRefreshToken(true)},
+		{name: "lock-refresh-token", fn: testLockRefreshToken},
+		{name: "concurrent-lock-refresh-token", fn: testConcurrentLockRefreshToken},
 		{name: "concurrent-key-creation", fn: testConcurrentKeyCreation},
 		{name: "create-audit-event", fn: testCreateAuditEvent},
 		{name: "find-audit-events", fn: testFindAuditEvents},
