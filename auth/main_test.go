@@ -63,6 +63,13 @@ func MustOpenEnv(tb testing.TB, change func(*auth.Config)) *Env {
 // MustReopenEnv opens a service on an existing database path.
 func MustReopenEnv(tb testing.TB, path string, clock *Clock, change func(*auth.Config)) *Env {
 	tb.Helper()
+	return mustOpenEnvHasher(tb, path, clock, CheapHasher(), change)
+}
+
+// mustOpenEnvHasher opens a service that hashes passwords with hasher.
+func mustOpenEnvHasher(tb testing.TB, path string, clock *Clock, hasher *password.Hasher,
+	change func(*auth.Config)) *Env {
+	tb.Helper()
 	ctx := context.Background()
 
 	db := sqlite.NewDB(path)
@@ -76,7 +83,7 @@ func MustReopenEnv(tb testing.TB, path string, clock *Clock, change func(*auth.C
 	if change != nil {
 		change(&cfg)
 	}
-	svc := auth.NewService(db, CheapHasher(), cfg)
+	svc := auth.NewService(db, hasher, cfg)
 	svc.Now = clock.Now
 	svc.Logger = slog.New(slog.DiscardHandler)
 	if err := svc.Open(ctx); err != nil {
