@@ -176,13 +176,16 @@ func (s *Service) findRefreshable(ctx context.Context, tx gatepass.Tx, req Refre
 	return rt, sess, u, nil
 }
 
-// refreshRejected logs a refused refresh token with who presented it.
+// refreshRejected logs a refused refresh token with who presented it. It logs
+// at Info: clients holding a token of a session that ended are routine, and
+// whoever sends made-up tokens controls how many lines there are. A reuse, the
+// sign of a stolen token, is logged at Warn elsewhere.
 func (s *Service) refreshRejected(c Client, sess *gatepass.Session, reason string) {
 	attrs := []any{attrReason, reason, attrClientIP, c.IPAddress, attrUserAgent, c.UserAgent}
 	if sess != nil {
 		attrs = append(attrs, attrSessionID, sess.ID, attrUserID, sess.UserID)
 	}
-	s.Logger.Warn("refresh rejected", attrs...)
+	s.Logger.Info("refresh rejected", attrs...)
 }
 
 // rotateOnce marks rt used, stores its derived successor and touches the
