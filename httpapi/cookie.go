@@ -296,6 +296,6 @@ func maxAge(d time.Duration) int {
 
 // noStore forbids caching an answer that holds or sets a token.
 func noStore(w http.ResponseWriter) {
-	w.Header().Set("Cache-Control", "no-store")
-	w.Header().Set("Pragma", "no-cache")
+	setNoStore(w.Header())
+	setValue(w.Header(), "Pragma", valueNoCache)
 }

@@ -93,14 +93,14 @@ func issuerOrigin(cfg auth.Config) string {
 // browser would refuse them, and they would be wrong anyway.
 func (s *Server) cors(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		origin := r.Header.Get("Origin")
+		origin := headerValue(r.Header, "Origin")
 		preflight := r.Method == http.MethodOptions && origin != "" &&
-			r.Header.Get("Access-Control-Request-Method") != ""
+			headerValue(r.Header, "Access-Control-Request-Method") != ""
 
 		// Answers differ by Origin once any is allowed; caches must know that.
 		h := w.Header()
 		if len(s.corsOrigins) > 0 {
-			h.Add("Vary", "Origin")
+			addValue(h, "Vary", valueOrigin)
 		}
 		allowed := origin != "" && s.corsOrigins[origin]
 		if allowed {

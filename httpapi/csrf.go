@@ -59,13 +59,13 @@ func (s *Server) allowCookieRequest(w http.ResponseWriter, r *http.Request) bool
 // origin or a client that names no origin, and otherwise the reason to log.
 // Sec-Fetch-Site "none" is a navigation the user started, not a page's request.
 func (s *Server) checkOrigin(r *http.Request) string {
-	if origin := r.Header.Get("Origin"); origin != "" {
+	if origin := headerValue(r.Header, "Origin"); origin != "" {
 		if origin == s.issuerOrigin || s.corsOrigins[origin] {
 			return ""
 		}
 		return "foreign_origin"
 	}
-	switch r.Header.Get("Sec-Fetch-Site") {
+	switch headerValue(r.Header, "Sec-Fetch-Site") {
 	case "", "same-origin", "none":
 		return ""
 	}

@@ -186,7 +186,7 @@ func clientIP(r *http.Request) string {
 // bearerToken returns the token of an "Authorization: Bearer" header. The scheme
 // is case-insensitive (RFC 7235 section 2.1).
 func bearerToken(r *http.Request) (string, bool) {
-	scheme, tok, _ := strings.Cut(r.Header.Get("Authorization"), " ")
+	scheme, tok, _ := strings.Cut(headerValue(r.Header, "Authorization"), " ")
 	tok = strings.TrimSpace(tok)
 	if !strings.EqualFold(scheme, "Bearer") || tok == "" {
 		return "", false

@@ -1,11 +1,13 @@
 package httpapi
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"net/http"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/gatepass/gatepass"
@@ -115,7 +117,7 @@ func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 	case gatepass.ETOOMANY:
 		h.Set("Retry-After", retryAfterSeconds(err))
 	}
-	h.Set("Cache-Control", "no-store")
+	setNoStore(h)
 	writeJSON(w, kind.status, body)
 }
 
@@ -153,17 +155,63 @@ func headerSafe(s string) string {
 	}, s)
 }
 
-// writeJSON writes v as the JSON body of a response with the given status.
+// writeJSON writes v as the JSON body of a response with the given status,
+// followed by a newline.
 func writeJSON(w http.ResponseWriter, status int, v any) {
+	enc := jsonEncoders.Get().(*jsonEncoder)
+	enc.buf.Reset()
+	b := internalErrorJSON
+	if err := enc.enc.Encode(v); err == nil {
+		b = enc.buf.Bytes()
+	} else {
+		// Only the package's own response types get here, and they always encode.
+		status = http.StatusInternalServerError
+	}
+
+	writeJSONBody(w, status, b)
+	if enc.buf.Cap() <= maxPooledJSON {
+		jsonEncoders.Put(enc)
+	}
+}
+
+// writeJSONBody writes b, JSON ending in a newline, as the body of a response
+// with the given status.
+func writeJSONBody(w http.ResponseWriter, status int, b []byte) {
+	setValue(w.Header(), "Content-Type", valueJSON)
+	w.WriteHeader(status)
+	w.Write(b)
+}
+
+// mustJSON returns v as writeJSON writes it, for bodies made once at start.
+func mustJSON(v any) []byte {
 	b, err := json.Marshal(v)
 	if err != nil {
-		// Only the package's own response types get here, and they always encode.
-		status, b = http.StatusInternalServerError, []byte(`{"error":"server_error"}`)
+		panic(err)
 	}
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(status)
-	w.Write(append(b, '\n'))
+	return append(b, '\n')
 }
+
+// internalErrorJSON is the body writeJSON sends when a value does not encode.
+var internalErrorJSON = []byte(`{"error":"server_error"}` + "\n")
+
+// jsonEncoder is a JSON encoder with the buffer it writes to, kept between
+// requests in jsonEncoders. It encodes as json.Marshal does, HTML escaping
+// included, and ends each value with a newline.
+type jsonEncoder struct {
+	buf bytes.Buffer
+	enc *json.Encoder
+}
+
+// maxPooledJSON bounds the buffers kept in jsonEncoders, so that one large
+// answer does not pin its memory.
+const maxPooledJSON = 16 << 10
+
+// jsonEncoders holds jsonEncoders between requests.
+var jsonEncoders = sync.Pool{New: func() any {
+	e := &jsonEncoder{}
+	e.enc = json.NewEncoder(&e.buf)
+	return e
+}}
 
 // handleNotFound answers every request no route matches: 405 with Allow when the
 // path exists under other methods, the Fallback for other GET and HEAD requests,

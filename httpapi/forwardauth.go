@@ -23,7 +23,8 @@ const (
 
 // forwardedMethodHeaders carry the method of the request a proxy asks about:
 // X-Forwarded-Method is sent by Traefik and Caddy, X-Original-Method by the
-// nginx example, which has to set it with proxy_set_header.
+// nginx example, which has to set it with proxy_set_header. The names are in
+// canonical form, as the header map keys them.
 var forwardedMethodHeaders = []string{"X-Original-Method", "X-Forwarded-Method"}
 
 // Log attribute keys of forward-auth refusals.
@@ -80,12 +81,8 @@ func (s *Server) handleForwardAuth(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 
-	for _, f := range h {
-		if f.value != "" {
-			w.Header()[f.name] = []string{f.value}
-		}
-	}
-	w.Header().Set("Cache-Control", "no-store")
+	writeIdentity(w.Header(), &h)
+	setNoStore(w.Header())
 	w.WriteHeader(http.StatusOK)
 }
 
@@ -121,7 +118,7 @@ func (s *Server) forwardedClaims(w http.ResponseWriter, r *http.Request) (*gatep
 func originalMethodSafe(r *http.Request) bool {
 	named := false
 	for _, name := range forwardedMethodHeaders {
-		for _, m := range r.Header.Values(name) {
+		for _, m := range r.Header[name] {
 			if !safeMethod(m) {
 				return false
 			}
@@ -135,6 +132,9 @@ func originalMethodSafe(r *http.Request) bool {
 // holds one or more, space-separated. The query is written by the proxy's
 // operator, so anything odd in it is refused rather than guessed at.
 func requiredScopes(r *http.Request) ([]string, error) {
+	if r.URL.RawQuery == "" {
+		return nil, nil
+	}
 	q, err := url.ParseQuery(r.URL.RawQuery)
 	if err != nil {
 		return nil, gatepass.Errorf(gatepass.EINVALID, "query is malformed")
@@ -198,6 +198,21 @@ func identityHeaders(c *gatepass.Claims) ([5]identityHeader, error) {
 	return h, nil
 }
 
+// writeIdentity puts the non-empty identity headers in dst. Their values share
+// one backing array, each slice capped at its one element, so that the answer
+// costs one allocation rather than one per header.
+func writeIdentity(dst http.Header, h *[5]identityHeader) {
+	values := make([]string, 0, len(h))
+	for _, f := range h {
+		if f.value == "" {
+			continue
+		}
+		values = append(values, f.value)
+		n := len(values)
+		dst[f.name] = values[n-1 : n : n]
+	}
+}
+
 // headerValueSafe reports whether v is printable ASCII with no space at either
 // end, so that it reaches the app byte for byte through any proxy.
 func headerValueSafe(v string) bool {
@@ -206,7 +221,9 @@ func headerValueSafe(v string) bool {
 			return false
 		}
 	}
-	return strings.TrimSpace(v) == v
+
+	// The only white space left to check for is the space itself.
+	return v == "" || (v[0] != ' ' && v[len(v)-1] != ' ')
 }
 
 // refuseScope logs and answers a valid token that lacks a required scope, with

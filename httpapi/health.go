@@ -18,9 +18,12 @@ type statusResponse struct {
 // handleHealth reports that the process serves HTTP. It touches no database, so a
 // slow database never gets a healthy instance restarted.
 func (s *Server) handleHealth(w http.ResponseWriter, r *http.Request) {
-	w.Header().Set("Cache-Control", "no-store")
-	writeJSON(w, http.StatusOK, statusResponse{Status: "ok"})
+	setNoStore(w.Header())
+	writeJSONBody(w, http.StatusOK, healthBody)
 }
+
+// healthBody is the answer of the liveness check, which never changes.
+var healthBody = mustJSON(statusResponse{Status: "ok"})
 
 // handleReady reports whether the instance can take traffic: whether the database
 // answers.

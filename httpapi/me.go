@@ -30,7 +30,7 @@ func (s *Server) handleMe(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 
-	w.Header().Set("Cache-Control", "no-store")
+	setNoStore(w.Header())
 	writeJSON(w, http.StatusOK, meResponse{
 		UserID:    strconv.FormatInt(u.ID, 10),
 		Username:  u.Name,

@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"net/http"
 	"runtime/debug"
+	"sync"
 	"time"
 
 	"github.com/gatepass/gatepass"
@@ -49,23 +50,42 @@ func (rec *statusRecorder) Unwrap() http.ResponseWriter {
 func (s *Server) logRequests(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
-		rec := &statusRecorder{ResponseWriter: w}
+		rec := recorders.Get().(*statusRecorder)
+		rec.ResponseWriter, rec.status = w, 0
 		next.ServeHTTP(rec, r)
 
-		if rec.status == 0 {
-			rec.status = http.StatusOK
+		status := rec.status
+		if status == 0 {
+			status = http.StatusOK
 		}
 		d := time.Since(start)
 		if s.Requests != nil {
-			s.Requests.ObserveRequest(r.Pattern, r.Method, rec.status, d)
+			s.Requests.ObserveRequest(r.Pattern, r.Method, status, d)
 		}
-		s.Logger.LogAttrs(r.Context(), slog.LevelDebug, "request",
-			slog.String(attrMethod, r.Method),
-			slog.String(attrRoute, r.Pattern),
-			slog.Int(attrStatus, rec.status),
-			slog.Duration(attrDuration, d),
-			slog.String(attrClientIP, clientIP(r)))
+		s.logRequest(r, status, d)
+
+		// A handler must not use its writer once it returns, so the recorder
+		// can serve another request. After a panic it is dropped instead.
+		rec.ResponseWriter = nil
+		recorders.Put(rec)
 	})
+}
+
+// recorders holds statusRecorders between requests.
+var recorders = sync.Pool{New: func() any { return new(statusRecorder) }}
+
+// logRequest writes the access record of r, when Debug is on.
+func (s *Server) logRequest(r *http.Request, status int, d time.Duration) {
+	ctx := r.Context()
+	if !s.Logger.Enabled(ctx, slog.LevelDebug) {
+		return
+	}
+	s.Logger.LogAttrs(ctx, slog.LevelDebug, "request",
+		slog.String(attrMethod, r.Method),
+		slog.String(attrRoute, r.Pattern),
+		slog.Int(attrStatus, status),
+		slog.Duration(attrDuration, d),
+		slog.String(attrClientIP, clientIP(r)))
 }
 
 // recoverPanics turns a panic into a logged error and a generic 500. It expects to
@@ -88,7 +108,7 @@ func (s *Server) recoverPanics(next http.Handler) http.Handler {
 				panic(http.ErrAbortHandler)
 			}
 			// Whatever the handler set, a 500 must not be cached.
-			w.Header().Set("Cache-Control", "no-store")
+			setNoStore(w.Header())
 			writeJSON(w, http.StatusInternalServerError,
 				errorResponse{Error: internalError.name, Description: "internal error"})
 		}()
@@ -101,9 +121,9 @@ func (s *Server) recoverPanics(next http.Handler) http.Handler {
 func securityHeaders(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		h := w.Header()
-		h.Set("X-Content-Type-Options", "nosniff")
-		h.Set("Referrer-Policy", "no-referrer")
-		h.Set("X-Frame-Options", "DENY")
+		setValue(h, "X-Content-Type-Options", valueNoSniff)
+		setValue(h, "Referrer-Policy", valueNoReferrer)
+		setValue(h, "X-Frame-Options", valueDeny)
 		next.ServeHTTP(w, r)
 	})
 }
