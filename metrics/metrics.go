@@ -15,6 +15,7 @@ import (
 	"net/http"
 	"runtime"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -99,6 +100,10 @@ type Metrics struct {
 	revocations *prometheus.CounterVec
 	rateLimited *prometheus.CounterVec
 	requests    *prometheus.HistogramVec
+
+	// requestSeries caches the series of requests by requestKey: looking one
+	// up by its label values hashes them and takes a lock on every request.
+	requestSeries sync.Map
 
 	// Kept only with --revocation-check.
 	revokedTokens   prometheus.Counter
@@ -252,8 +257,20 @@ func (m *Metrics) ObserveRequest(route, method string, status int, d time.Durati
 	if route == "" {
 		route = labelUnmatched
 	}
-	m.requests.WithLabelValues(route, methodLabel(method), codeLabel(status)).
-		Observe(d.Seconds())
+	key := requestKey{route: route, method: methodLabel(method), code: codeLabel(status)}
+	series, ok := m.requestSeries.Load(key)
+	if !ok {
+		series, _ = m.requestSeries.LoadOrStore(key,
+			m.requests.WithLabelValues(key.route, key.method, key.code))
+	}
+	series.(prometheus.Observer).Observe(d.Seconds())
+}
+
+// requestKey names one series of the request histogram. Every field takes a
+// bounded set of values: routes are the server's patterns, and methods and
+// codes outside the standard ones are "other".
+type requestKey struct {
+	route, method, code string
 }
 
 // bounded returns v if it is in values and "other" if it is not.
