@@ -1,15 +1,20 @@
-// Command scale measures how gatepass serve holds up as its SQLite store grows:
+// Command scale measures how gatepass serve holds up as its store grows:
 // refresh throughput with a small store and with a large one, and refresh
 // latency while "gatepass prune" deletes the large store's expired rows in a
 // separate process.
 //
-// It seeds each database with plain SQL in large transactions, after package
-// sqlite has made the schema with the real migrations, then serves it with a
-// freshly built gatepass (--rate-limit off) and sends load with package
-// bench/load: one chain of refresh tokens per worker, each starting from a
-// fresh sign-in.
+// It seeds each database in large transactions, after package sqlite or
+// package postgres has made the schema with the real migrations, then serves
+// it with a freshly built gatepass (--rate-limit off) and sends load with
+// package bench/load: one chain of refresh tokens per worker, each starting
+// from a fresh sign-in.
+//
+// SQLite is the default. With -postgres, each store is instead the database
+// that URL names, dropped and created again through the server's "postgres"
+// maintenance database; the last store is left in place.
 //
 //	go run ./bench/scale -sessions 1000000 -expired 0.5
+//	go run ./bench/scale -postgres 'postgres://postgres@127.0.0.1/gatepass_scale'
 package main
 
 import (
@@ -62,6 +67,10 @@ type config struct {
 	pruneWindow  time.Duration
 	dir          string
 	gatepass     string
+
+	// pg is the PostgreSQL database to measure instead of SQLite files; its
+	// name is empty unless -postgres is set.
+	pg pgTarget
 }
 
 // run parses the flags and runs the three measurements, printing a table.
@@ -82,12 +91,21 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs.StringVar(&c.dir, "dir", "", "directory for the databases and logs "+
 		"(default: a new temporary one, removed afterwards)")
 	fs.StringVar(&c.gatepass, "gatepass", "", "gatepass binary (default: build one)")
+	pgURL := fs.String("postgres", "", "URL of a PostgreSQL database to measure "+
+		"instead of SQLite; it is DROPPED and created again for each store")
 	if err := fs.Parse(args); err != nil {
 		return err
 	} else if fs.NArg() > 0 {
 		return fmt.Errorf("unexpected argument %q", fs.Arg(0))
 	} else if c.small < 1 || c.large < 1 || c.expired < 0 || c.expired > 1 {
 		return errors.New("sessions: need -small and -sessions >= 1, 0 <= -expired <= 1")
+	}
+	if *pgURL != "" {
+		pg, err := parsePGTarget(*pgURL)
+		if err != nil {
+			return err
+		}
+		c.pg = pg
 	}
 
 	if c.dir == "" {
@@ -128,17 +146,17 @@ func measureAll(ctx context.Context, c *config, w io.Writer) error {
 
 	var rows []row
 	for _, n := range []int{c.small, c.large} {
-		path := filepath.Join(c.dir, fmt.Sprintf("scale-%d.db", n))
 		plan := seedPlan{Sessions: n, Expired: int(float64(n) * c.expired),
 			Accounts: accounts, PasswordHash: hash}
 		start := time.Now()
-		if err := seedSQLite(ctx, path, plan); err != nil {
+		st, err := c.seed(ctx, n, plan)
+		if err != nil {
 			return fmt.Errorf("seed %d sessions: %w", n, err)
 		}
 		fmt.Fprintf(w, "seeded %d sessions (%d expired) in %.1fs\n", n, plan.Expired,
 			time.Since(start).Seconds())
 
-		got, err := measureStore(ctx, c, path, n, n == c.large)
+		got, err := measureStore(ctx, c, st, n, n == c.large)
 		if err != nil {
 			return err
 		}
@@ -149,12 +167,29 @@ func measureAll(ctx context.Context, c *config, w io.Writer) error {
 	return nil
 }
 
-// measureStore serves the database at path and measures refresh throughput;
-// with prune, it also measures refresh latency without and then during a
-// "gatepass prune" of the same database.
-func measureStore(ctx context.Context, c *config, path string, n int,
+// store is a seeded database.
+type store struct {
+	db  string // the value of gatepass's --db: a file or a postgres:// URL
+	log string // the file the server logs to
+}
+
+// seed makes a new store of n sessions as the plan says: a SQLite file in
+// c.dir, or the -postgres database.
+func (c *config) seed(ctx context.Context, n int, p seedPlan) (store, error) {
+	if c.pg.name != "" {
+		log := filepath.Join(c.dir, fmt.Sprintf("scale-postgres-%d.log", n))
+		return store{db: c.pg.dsn, log: log}, seedPostgres(ctx, c.pg, p)
+	}
+	path := filepath.Join(c.dir, fmt.Sprintf("scale-%d.db", n))
+	return store{db: path, log: path + ".log"}, seedSQLite(ctx, path, p)
+}
+
+// measureStore serves the store and measures refresh throughput; with prune,
+// it also measures refresh latency without and then during a "gatepass prune"
+// of the same database.
+func measureStore(ctx context.Context, c *config, st store, n int,
 	prune bool) ([]row, error) {
-	srv, err := startServer(ctx, c, path)
+	srv, err := startServer(ctx, c, st)
 	if err != nil {
 		return nil, err
 	}
@@ -178,7 +213,7 @@ func measureStore(ctx context.Context, c *config, path string, n int,
 	}
 	rows = append(rows, row{label: "no prune", sessions: n, result: r})
 
-	r, note, err := duringPrune(ctx, c, cfg, path)
+	r, note, err := duringPrune(ctx, c, cfg, st.db)
 	if err != nil {
 		return nil, err
 	}
@@ -186,9 +221,9 @@ func measureStore(ctx context.Context, c *config, path string, n int,
 }
 
 // duringPrune runs the load and, once its warm-up is over, "gatepass prune" on
-// the same database. The note says what the prune deleted and how long it took.
+// the database db. The note says what the prune deleted and how long it took.
 func duringPrune(ctx context.Context, c *config, cfg load.Config,
-	path string) (*load.Result, string, error) {
+	db string) (*load.Result, string, error) {
 	type outcome struct {
 		r   *load.Result
 		err error
@@ -202,7 +237,7 @@ func duringPrune(ctx context.Context, c *config, cfg load.Config,
 	// Setting up the workers signs them in first; a second covers that.
 	time.Sleep(c.warmup + time.Second)
 	start := time.Now()
-	cmd := exec.CommandContext(ctx, c.gatepass, "prune", "--db", path, "--log-level", "warn")
+	cmd := exec.CommandContext(ctx, c.gatepass, "prune", "--db", db, "--log-level", "warn")
 	out, err := cmd.CombinedOutput()
 	took := time.Since(start)
 	o := <-done
@@ -267,21 +302,21 @@ func buildGatepass(ctx context.Context, path string) error {
 	return nil
 }
 
-// startServer starts "gatepass serve" on the database at path on a free
-// loopback port, with no rate limits and no pruning of its own, and waits
-// until it answers /healthz. Its log goes to a file beside the database.
-func startServer(ctx context.Context, c *config, path string) (*server, error) {
+// startServer starts "gatepass serve" on the store on a free loopback port,
+// with no rate limits and no pruning of its own, and waits until it answers
+// /healthz.
+func startServer(ctx context.Context, c *config, st store) (*server, error) {
 	addr, err := freeAddr()
 	if err != nil {
 		return nil, err
 	}
-	logFile, err := os.Create(path + ".log")
+	logFile, err := os.Create(st.log)
 	if err != nil {
 		return nil, fmt.Errorf("server log: %w", err)
 	}
 	defer logFile.Close()
 
-	cmd := exec.Command(c.gatepass, "serve", "--db", path, "--addr", addr,
+	cmd := exec.Command(c.gatepass, "serve", "--db", st.db, "--addr", addr,
 		"--rate-limit", "off", "--refresh-rate-limit", "off", "--prune-interval", "1000h")
 	cmd.Stdout, cmd.Stderr = logFile, logFile
 	if err := cmd.Start(); err != nil {
@@ -292,7 +327,7 @@ func startServer(ctx context.Context, c *config, path string) (*server, error) {
 
 	if err := s.waitReady(ctx); err != nil {
 		s.stop()
-		return nil, fmt.Errorf("%w (log: %s)", err, lastLine(path+".log"))
+		return nil, fmt.Errorf("%w (log: %s)", err, lastLine(st.log))
 	}
 	return s, nil
 }

@@ -3,10 +3,8 @@ package main
 import (
 	"context"
 	"database/sql"
-	"encoding/base32"
 	"fmt"
 	"log/slog"
-	"math/rand/v2"
 	"net/url"
 	"path/filepath"
 	"strings"
@@ -18,22 +16,9 @@ import (
 // Rows per multi-row INSERT and sessions per transaction. 500 rows of five
 // columns stay far below SQLite's limit of 32,766 parameters.
 const (
-	rowsPerInsert  = 500
-	sessionsPerTx  = 50_000
-	sessionsByUser = 10
+	rowsPerInsert = 500
+	sessionsPerTx = 50_000
 )
-
-// seedPlan says what seedSQLite puts into a new database.
-type seedPlan struct {
-	// Sessions is how many sessions to create, each with one refresh token;
-	// the first Expired of them are past their expiry, session and token.
-	Sessions int
-	Expired  int
-
-	// Accounts are the names that load.Run signs in as, all with PasswordHash.
-	Accounts     []string
-	PasswordHash string
-}
 
 // seedSQLite creates the database at path through package sqlite, so that the
 // real migrations make the schema, then fills it with plain SQL in large
@@ -83,10 +68,7 @@ func seedSQLite(ctx context.Context, path string, p seedPlan) error {
 // The bulk users get the same hash: nobody signs in as them.
 func seedUsers(ctx context.Context, db *sql.DB, p seedPlan) error {
 	now := time.Now().UnixMicro()
-	names := append([]string(nil), p.Accounts...)
-	for i := range bulkUsers(p.Sessions) {
-		names = append(names, fmt.Sprintf("user-%d", i+1))
-	}
+	names := p.userNames()
 
 	return inTx(ctx, db, func(tx *sql.Tx) error {
 		for batch := range chunks(len(names)) {
@@ -105,57 +87,45 @@ func seedUsers(ctx context.Context, db *sql.DB, p seedPlan) error {
 }
 
 // seedSessions inserts sessions from to to-1 and their refresh tokens in one
-// transaction. Session i belongs to the (i % users)th bulk user.
+// transaction, rowsPerInsert rows per statement.
 func seedSessions(ctx context.Context, db *sql.DB, p seedPlan, from, to int) error {
-	// Ids and token hashes look like the real ones: random, so the primary-key
-	// B-trees grow as they do in service. The generator is seeded for speed.
-	rng := rand.NewChaCha8([32]byte{byte(from), byte(from >> 8), byte(from >> 16)})
-	firstUser := int64(len(p.Accounts) + 1)
-	users := int64(bulkUsers(p.Sessions))
-	now := time.Now()
-
 	return inTx(ctx, db, func(tx *sql.Tx) error {
-		for batch := range chunks(to - from) {
-			var sessions, tokens []any
-			for i := from + batch.from; i < from+batch.to; i++ {
-				created, sessionEnd, tokenEnd := now.Add(-time.Hour),
-					now.Add(29*24*time.Hour), now.Add(7*24*time.Hour)
-				if i < p.Expired {
-					created, sessionEnd, tokenEnd = now.Add(-40*24*time.Hour),
-						now.Add(-10*24*time.Hour), now.Add(-10*24*time.Hour)
-				}
-
-				var id [16]byte
-				var hash [32]byte
-				rng.Read(id[:])
-				rng.Read(hash[:])
-				sid := strings.ToLower(base32.StdEncoding.WithPadding(base32.NoPadding).
-					EncodeToString(id[:]))
-				sessions = append(sessions, sid, firstUser+int64(i)%users,
-					created.UnixMicro(), created.UnixMicro(), sessionEnd.UnixMicro())
-				tokens = append(tokens, hash[:], sid, 1, created.UnixMicro(),
-					tokenEnd.UnixMicro())
+		var sessions, tokens []any
+		n := 0
+		for s := range p.sessions(from, to, time.Now()) {
+			created := s.Created.UnixMicro()
+			sessions = append(sessions, s.ID, s.UserID, created, created,
+				s.SessionEnd.UnixMicro())
+			tokens = append(tokens, s.Hash[:], s.ID, 1, created, s.TokenEnd.UnixMicro())
+			if n++; n < rowsPerInsert {
+				continue
 			}
-
-			n := batch.to - batch.from
-			q := "INSERT INTO sessions (id, user_id, created_at, last_used_at, " +
-				"expires_at) VALUES " + placeholders(n, 5)
-			if _, err := tx.ExecContext(ctx, q, sessions...); err != nil {
-				return fmt.Errorf("insert sessions: %w", err)
+			if err := insertSessions(ctx, tx, n, sessions, tokens); err != nil {
+				return err
 			}
-			q = "INSERT INTO refresh_tokens (hash, session_id, generation, " +
-				"created_at, expires_at) VALUES " + placeholders(n, 5)
-			if _, err := tx.ExecContext(ctx, q, tokens...); err != nil {
-				return fmt.Errorf("insert refresh tokens: %w", err)
-			}
+			sessions, tokens, n = sessions[:0], tokens[:0], 0
 		}
-		return nil
+		if n == 0 {
+			return nil
+		}
+		return insertSessions(ctx, tx, n, sessions, tokens)
 	})
 }
 
-// bulkUsers is how many users own the bulk sessions.
-func bulkUsers(sessions int) int {
-	return max(1, sessions/sessionsByUser)
+// insertSessions inserts n sessions and their n refresh tokens, given as the
+// flattened column values of each.
+func insertSessions(ctx context.Context, tx *sql.Tx, n int, sessions, tokens []any) error {
+	q := "INSERT INTO sessions (id, user_id, created_at, last_used_at, " +
+		"expires_at) VALUES " + placeholders(n, 5)
+	if _, err := tx.ExecContext(ctx, q, sessions...); err != nil {
+		return fmt.Errorf("insert sessions: %w", err)
+	}
+	q = "INSERT INTO refresh_tokens (hash, session_id, generation, " +
+		"created_at, expires_at) VALUES " + placeholders(n, 5)
+	if _, err := tx.ExecContext(ctx, q, tokens...); err != nil {
+		return fmt.Errorf("insert refresh tokens: %w", err)
+	}
+	return nil
 }
 
 // span is a half-open range of indexes.
