@@ -2,9 +2,7 @@ package postgres
 
 import (
 	"context"
-	"strings"
-
-	"github.com/jackc/pgx/v5"
+	"time"
 
 	"github.com/gatepass/gatepass"
 )
@@ -56,31 +54,50 @@ func (tx *tx) Prune(ctx context.Context,
 }
 
 // pruneSessions deletes up to limit sessions that expired or were revoked before
-// the filter's times, and their refresh tokens, in one statement. It deletes the
-// tokens itself rather than through ON DELETE CASCADE, so that it can count them.
-//
-// The selection locks the sessions it picks; one changed meanwhile by another
-// transaction (un-revoked, say) is checked again and skipped if it no longer
-// matches, and one being rotated is waited for.
+// the filter's times, and their refresh tokens: first the expired ones, then
+// as many revoked ones as the limit leaves room for.
 func (tx *tx) pruneSessions(ctx context.Context, filter gatepass.PruneFilter,
 	limit any) (sessions, tokens int, err error) {
-	var or []string
-	args := pgx.NamedArgs{"limit": limit}
 	if !filter.ExpiredBefore.IsZero() {
-		or, args["expired"] = append(or, "expires_at < @expired"), timeArg(filter.ExpiredBefore)
+		sessions, tokens, err = tx.pruneSessionsBy(ctx, "expires_at", filter.ExpiredBefore,
+			limit)
+		if err != nil {
+			return 0, 0, err
+		}
 	}
 	if !filter.RevokedBefore.IsZero() {
-		or, args["revoked"] = append(or, "revoked_at < @revoked"), timeArg(filter.RevokedBefore)
+		if n, ok := limit.(int); ok {
+			if n -= sessions; n <= 0 {
+				return sessions, tokens, nil
+			}
+			limit = n
+		}
+		s, t, err := tx.pruneSessionsBy(ctx, "revoked_at", filter.RevokedBefore, limit)
+		if err != nil {
+			return 0, 0, err
+		}
+		sessions, tokens = sessions+s, tokens+t
 	}
-	if len(or) == 0 {
-		return 0, 0, nil
-	}
+	return sessions, tokens, nil
+}
 
+// pruneSessionsBy deletes up to limit sessions whose column (expires_at or
+// revoked_at, both indexed) is before before, and their refresh tokens, in one
+// statement. It deletes the tokens itself rather than through ON DELETE
+// CASCADE, so that it can count them.
+//
+// The sessions are taken oldest first, through the column's index: each batch
+// starts where the last one ended, instead of passing over the rows it deleted
+// again. The selection locks the sessions it picks; one changed meanwhile by
+// another transaction (un-revoked, say) is checked again and skipped if it no
+// longer matches, and one being rotated is waited for.
+func (tx *tx) pruneSessionsBy(ctx context.Context, column string, before time.Time,
+	limit any) (sessions, tokens int, err error) {
 	err = tx.tx.QueryRow(ctx, `
 		WITH doomed AS (
 			SELECT id FROM sessions
-			WHERE `+strings.Join(or, " OR ")+`
-			ORDER BY id LIMIT @limit
+			WHERE `+column+` < $1
+			ORDER BY `+column+` LIMIT $2
 			FOR UPDATE
 		), tokens AS (
 			DELETE FROM refresh_tokens WHERE session_id IN (SELECT id FROM doomed)
@@ -90,7 +107,7 @@ func (tx *tx) pruneSessions(ctx context.Context, filter gatepass.PruneFilter,
 			RETURNING 1
 		)
 		SELECT (SELECT count(*) FROM sessions), (SELECT count(*) FROM tokens)`,
-		args,
+		timeArg(before), limit,
 	).Scan(&sessions, &tokens)
 	if err != nil {
 		return 0, 0, formatError("prune sessions", err)
