@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"net/url"
 	"strings"
 
 	"github.com/gatepass/gatepass"
@@ -144,9 +145,33 @@ func (m *Main) logger(c *config) (*slog.Logger, error) {
 	return nil, fmt.Errorf("log-format: %q is not text or json", c.logFormat)
 }
 
+// isPostgresURL reports whether a --db value names a PostgreSQL database.
+func isPostgresURL(db string) bool {
+	return strings.HasPrefix(db, "postgres://") || strings.HasPrefix(db, "postgresql://")
+}
+
+// displayDB returns a --db value as logs and messages may show it: a
+// PostgreSQL URL without its password, whether in the user part or in the
+// query. A URL that does not parse is withheld whole, since url.Parse's error
+// would quote it.
+func displayDB(db string) string {
+	if !isPostgresURL(db) {
+		return db
+	}
+	u, err := url.Parse(db)
+	if err != nil {
+		return "(PostgreSQL URL withheld)"
+	}
+	if q := u.Query(); q.Has("password") {
+		q.Set("password", "xxxxx")
+		u.RawQuery = q.Encode()
+	}
+	return u.Redacted()
+}
+
 // openStore opens the database named by --db.
 func openStore(ctx context.Context, c *config, log *slog.Logger) (gatepass.Store, error) {
-	if strings.HasPrefix(c.db, "postgres://") || strings.HasPrefix(c.db, "postgresql://") {
+	if isPostgresURL(c.db) {
 		db := postgres.NewDB(c.db)
 		db.Logger = log.With("component", "postgres")
 		if err := db.Open(ctx); err != nil {

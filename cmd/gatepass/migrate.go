@@ -23,6 +23,6 @@ func (m *Main) migrate(ctx context.Context, args []string) error {
 		return err
 	}
 	defer store.Close()
-	fmt.Fprintf(m.Stdout, "database %s is up to date\n", c.db)
+	fmt.Fprintf(m.Stdout, "database %s is up to date\n", displayDB(c.db))
 	return nil
 }

@@ -7,6 +7,8 @@ import (
 	"net/http"
 	"net/url"
 	"os"
+	"os/exec"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -129,4 +131,38 @@ func TestTwoInstancesOnePostgres(t *testing.T) {
 // testServerURL is the PostgreSQL server the tests may create databases on.
 func testServerURL() string {
 	return os.Getenv("GATEPASS_TEST_POSTGRES")
+}
+
+// TestPostgresPasswordNotShown runs migrate and serve with a --db URL that
+// holds a password twice, in the user part and in the query (the test server
+// trusts every connection, so neither is checked): neither may appear in what
+// the commands print or log, while the rest of the URL does.
+func TestPostgresPasswordNotShown(t *testing.T) {
+	dsn := MustCreatePostgres(t)
+	bin := MustBuild(t)
+	const userPart, queryPart = "user-part-secret-5k2", "query-part-secret-9q4"
+	u, err := url.Parse(dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	u.User = url.UserPassword(u.User.Username(), userPart)
+	q := u.Query()
+	q.Set("password", queryPart)
+	u.RawQuery = q.Encode()
+	withPassword := u.String()
+
+	out, err := exec.Command(bin, "migrate", "--db", withPassword).CombinedOutput()
+	if err != nil {
+		t.Fatalf("migrate: %v\n%s", err, out)
+	}
+	p := StartProcess(t, bin, withPassword)
+	shown := map[string]string{"migrate output": string(out), "serve log": p.Logs()}
+	for what, text := range shown {
+		if strings.Contains(text, userPart) || strings.Contains(text, queryPart) {
+			t.Errorf("%s shows the password:\n%s", what, text)
+		}
+		if !strings.Contains(text, u.Host) || !strings.Contains(text, "xxxxx") {
+			t.Errorf("%s does not show the redacted URL:\n%s", what, text)
+		}
+	}
 }

@@ -263,7 +263,7 @@ func (m *Main) runServer(ctx context.Context, c *config, sc *serveConfig,
 	}
 
 	log.Info("listening", "addr", ln.Addr().String(), "issuer", c.auth.Issuer,
-		"alg", c.auth.Algorithm, "db", c.db)
+		"alg", c.auth.Algorithm, "db", displayDB(c.db))
 	if m.OnListen != nil {
 		m.OnListen(ln.Addr().String())
 	}
