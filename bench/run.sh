@@ -166,18 +166,25 @@ add_users() {
 	done
 }
 
-# loadgen URL SCENARIOS JSON: runs the scenarios against the running server and
-# keeps the table and JSON.
+# loadgen URL SCENARIOS JSON [ARG...]: runs the scenarios against the running
+# server and keeps the table and JSON.
 loadgen() {
-	"$bin/loadgen" -url "$1" -scenario "$2" -c "$concurrency" -d "$duration" \
+	local url=$1 scenarios=$2 json=$3
+	shift 3
+	"$bin/loadgen" -url "$url" -scenario "$scenarios" -c "$concurrency" -d "$duration" \
 		-warmup "$warmup" -user "$user" -users "$users" -password "$password" \
-		-server-pid "$server_pid" -json "$3" | tee "${3%.json}.md"
+		-server-pid "$server_pid" -json "$json" "$@" | tee "${json%.json}.md"
 }
 
 # bench_engine ENGINE: serve, load and compare on one engine; leaves
 # $tmp/ENGINE.json, the engine's part of results.json.
 bench_engine() {
 	local engine=$1 db idle peak
+	# On PostgreSQL, the CPU time of its processes is counted too.
+	local db_cpu=()
+	if [ "$engine" = postgres ]; then
+		db_cpu=(-db-process postgres)
+	fi
 	echo "== $engine: gatepass serve"
 	db=$(fresh_db "$engine" "$engine-serve")
 	add_users "$db"
@@ -186,7 +193,8 @@ bench_engine() {
 	sleep 2
 	idle=$(status_kib VmRSS)
 	echo "idle RSS: $idle KiB"
-	loadgen "http://127.0.0.1:$port" "$server_scenarios" "$tmp/$engine-server.json"
+	loadgen "http://127.0.0.1:$port" "$server_scenarios" "$tmp/$engine-server.json" \
+		"${db_cpu[@]}"
 	peak=$(status_kib VmHWM)
 	stop_server
 
@@ -195,7 +203,7 @@ bench_engine() {
 	start_server "$tmp/$engine-compare.log" "$bin/compare" -db "$db" \
 		-addr "127.0.0.1:$compare_port" -user "$user" -users "$users" -password "$password"
 	loadgen "http://127.0.0.1:$compare_port" "$compare_scenarios" \
-		"$tmp/$engine-compare.json"
+		"$tmp/$engine-compare.json" "${db_cpu[@]}"
 	stop_server
 
 	echo "$idle $peak" >"$tmp/$engine.rss"

@@ -56,6 +56,12 @@ type Config struct {
 	// given per CPU-second the server used: when the load generator shares
 	// the server's CPUs, that is the number that says what one core can do.
 	ServerPID int
+
+	// DatabaseProcess, when set with ServerPID, is the command name of a
+	// database server on this machine, such as "postgres". The CPU time of
+	// all its processes is measured too, so that the rate can also be given
+	// per CPU-second the server and its database used between them.
+	DatabaseProcess string
 }
 
 // Validate checks the configuration and names the first field that is wrong.
@@ -108,6 +114,13 @@ type Result struct {
 	// unless Config.ServerPID was set.
 	ServerCPUSeconds   float64 `json:"server_cpu_seconds,omitempty"`
 	PerServerCPUSecond float64 `json:"requests_per_server_cpu_second,omitempty"`
+
+	// DatabaseCPUSeconds is the CPU time the database's processes used in the
+	// window, and PerCPUSecond the successful requests per CPU-second of the
+	// server and the database together; both are 0 unless
+	// Config.DatabaseProcess was set.
+	DatabaseCPUSeconds float64 `json:"database_cpu_seconds,omitempty"`
+	PerCPUSecond       float64 `json:"requests_per_cpu_second,omitempty"`
 }
 
 // Latency holds latency quantiles in milliseconds. Max is exact; the
@@ -134,6 +147,11 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 			return nil, err
 		}
 	}
+	if cfg.DatabaseProcess != "" {
+		if _, err := commandCPUSeconds(cfg.DatabaseProcess); err != nil {
+			return nil, err
+		}
+	}
 
 	c := newClient(cfg)
 	defer c.http.CloseIdleConnections()
@@ -144,38 +162,54 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 
 	from := time.Now().Add(cfg.Warmup)
 	until := from.Add(cfg.Duration)
-	cpu := watchCPU(cfg.ServerPID, from, until)
+	var serverCPU, dbCPU <-chan float64
+	if cfg.ServerPID > 0 {
+		serverCPU = watchCPU(from, until, func() (float64, error) {
+			return cpuSeconds(cfg.ServerPID)
+		})
+	}
+	if cfg.ServerPID > 0 && cfg.DatabaseProcess != "" {
+		dbCPU = watchCPU(from, until, func() (float64, error) {
+			return commandCPUSeconds(cfg.DatabaseProcess)
+		})
+	}
 	tallies := measure(ctx, workers, from, until)
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
 
 	r := summarize(cfg, tallies)
-	if cpuUsed, ok := <-cpu; ok && cpuUsed > 0 {
-		r.ServerCPUSeconds = cpuUsed
-		r.PerServerCPUSecond = float64(r.Requests) / cpuUsed
+	if serverCPU == nil {
+		return r, nil
+	}
+	if used, ok := <-serverCPU; ok && used > 0 {
+		r.ServerCPUSeconds = used
+		r.PerServerCPUSecond = float64(r.Requests) / used
+	}
+	if dbCPU == nil {
+		return r, nil
+	}
+	if db, ok := <-dbCPU; ok && r.ServerCPUSeconds > 0 {
+		r.DatabaseCPUSeconds = db
+		r.PerCPUSecond = float64(r.Requests) / (r.ServerCPUSeconds + db)
 	}
 	return r, nil
 }
 
-// watchCPU reads the CPU time of process pid when the window opens and when it
-// closes, and sends the difference. The channel is closed without a value when
-// pid is 0 or a reading fails.
-func watchCPU(pid int, from, until time.Time) <-chan float64 {
+// watchCPU reads a CPU time when the window opens and when it closes, and
+// sends the difference. The channel is closed without a value when a reading
+// fails.
+func watchCPU(from, until time.Time, read func() (float64, error)) <-chan float64 {
 	c := make(chan float64, 1)
-	if pid <= 0 {
-		close(c)
-		return c
-	}
 	go func() {
 		defer close(c)
 		time.Sleep(time.Until(from))
-		before, err := cpuSeconds(pid)
+		before, err := read()
 		if err != nil {
 			return
 		}
 		time.Sleep(time.Until(until))
-		after, err := cpuSeconds(pid)
+		after, err := read()
 		if err != nil {
 			return
 		}

@@ -373,3 +373,35 @@ func TestConfig_Validate(t *testing.T) {
 		})
 	}
 }
+
+// TestRun_DatabaseProcess names this test process as the database too, so
+// that the server and the "database" each used the same CPU time: the rate
+// per CPU-second of the two together must be half the server's alone.
+func TestRun_DatabaseProcess(t *testing.T) {
+	comm, err := os.ReadFile("/proc/self/comm")
+	if err != nil {
+		t.Skipf("no /proc on this system: %v", err)
+	}
+	srv := MustStartServer(t)
+	cfg := testConfig(srv.url, "trivial")
+	cfg.ServerPID = os.Getpid()
+	cfg.DatabaseProcess = strings.TrimSpace(string(comm))
+
+	got := MustRun(t, cfg)
+
+	if got.DatabaseCPUSeconds <= 0 || got.PerCPUSecond <= 0 {
+		t.Fatalf("database used %fs of CPU, %f requests per CPU-second; want both",
+			got.DatabaseCPUSeconds, got.PerCPUSecond)
+	}
+	// The readings of the two are taken a moment apart.
+	if ratio := got.PerServerCPUSecond / got.PerCPUSecond; ratio < 1.8 || ratio > 2.2 {
+		t.Errorf("per server CPU-second %f, per server+database CPU-second %f; "+
+			"want a ratio of 2", got.PerServerCPUSecond, got.PerCPUSecond)
+	}
+
+	cfg.DatabaseProcess = "no-such-process-name"
+	if _, err := load.Run(t.Context(), cfg); err == nil ||
+		!strings.Contains(err.Error(), "no process named") {
+		t.Errorf("Run with an absent database process: %v; want it named", err)
+	}
+}

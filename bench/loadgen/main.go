@@ -67,6 +67,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		"use N accounts, USER-1 to USER-N, which must exist (0: just -user)")
 	fs.IntVar(&cfg.ServerPID, "server-pid", 0, "process id of the server, when it runs "+
 		"on this machine (Linux): also report requests per CPU-second it used")
+	fs.StringVar(&cfg.DatabaseProcess, "db-process", "", "with -server-pid, the command "+
+		"name of the database's processes on this machine, such as postgres: also report "+
+		"requests per CPU-second the server and the database used together")
 	fs.StringVar(&jsonPath, "json", "", "also write the results as JSON to this file "+
 		"(- for standard output, instead of the table)")
 	if err := fs.Parse(args); err != nil {
@@ -150,28 +153,49 @@ func writeTable(w io.Writer, results []*load.Result) error {
 		}
 	}
 
-	var b strings.Builder
-	b.WriteString("| scenario | req/s | vs trivial | req/server CPU-s | p50 ms | p90 ms " +
-		"| p99 ms | max ms | errors |\n")
-	b.WriteString("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |\n")
+	withDB := false
 	for _, r := range results {
-		ratio, perCPU := "-", "-"
+		withDB = withDB || r.PerCPUSecond > 0
+	}
+
+	var b strings.Builder
+	b.WriteString("| scenario | req/s | vs trivial | req/server CPU-s |")
+	if withDB {
+		b.WriteString(" req/server+db CPU-s |")
+	}
+	b.WriteString(" p50 ms | p90 ms | p99 ms | max ms | errors |\n")
+	b.WriteString("| --- | ---: | ---: | ---: |")
+	if withDB {
+		b.WriteString(" ---: |")
+	}
+	b.WriteString(" ---: | ---: | ---: | ---: | --- |\n")
+	for _, r := range results {
+		ratio := "-"
 		if base > 0 {
 			ratio = fmt.Sprintf("%.2fx", r.PerSecond/base)
 		}
-		if r.PerServerCPUSecond > 0 {
-			perCPU = fmt.Sprintf("%.0f", r.PerServerCPUSecond)
+		fmt.Fprintf(&b, "| %s | %.0f | %s | %s |", r.Scenario, r.PerSecond, ratio,
+			formatRate(r.PerServerCPUSecond))
+		if withDB {
+			fmt.Fprintf(&b, " %s |", formatRate(r.PerCPUSecond))
 		}
 		errs := "0"
 		if r.Errors > 0 {
 			errs = fmt.Sprintf("%d (%s)", r.Errors, r.ErrorSummary())
 		}
-		fmt.Fprintf(&b, "| %s | %.0f | %s | %s | %s | %s | %s | %s | %s |\n", r.Scenario,
-			r.PerSecond, ratio, perCPU, formatMs(r.Latency.P50), formatMs(r.Latency.P90),
-			formatMs(r.Latency.P99), formatMs(r.Latency.Max), errs)
+		fmt.Fprintf(&b, " %s | %s | %s | %s | %s |\n", formatMs(r.Latency.P50),
+			formatMs(r.Latency.P90), formatMs(r.Latency.P99), formatMs(r.Latency.Max), errs)
 	}
 	_, err := io.WriteString(w, b.String())
 	return err
+}
+
+// formatRate prints a rate per CPU-second, or "-" when it was not measured.
+func formatRate(v float64) string {
+	if v <= 0 {
+		return "-"
+	}
+	return fmt.Sprintf("%.0f", v)
 }
 
 // formatMs prints milliseconds with three significant digits or so.
