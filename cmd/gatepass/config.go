@@ -21,6 +21,7 @@ import (
 type config struct {
 	addr       string
 	db         string
+	dbMaxConns int
 	auth       auth.Config
 	scopes     string
 	maxHashing int
@@ -38,6 +39,9 @@ func (m *Main) newFlagSet(name string, c *config) *flag.FlagSet {
 	fs.StringVar(&c.addr, "addr", "127.0.0.1:8080", "address to listen on")
 	fs.StringVar(&c.db, "db", "gatepass.db",
 		"SQLite database file, or a postgres:// URL")
+	fs.IntVar(&c.dbMaxConns, "db-max-conns", 0, fmt.Sprintf(
+		"most connections to PostgreSQL this process holds; 0 for the default, "+
+			"%d here: 8 per CPU, at most 32", postgres.DefaultMaxConns()))
 	fs.StringVar(&c.auth.Issuer, "issuer", "",
 		"public URL of this service, the \"iss\" claim (default http://ADDR)")
 	fs.StringVar(&c.auth.Audience, "audience", "", "the \"aud\" claim (default: the issuer)")
@@ -145,6 +149,9 @@ func (m *Main) logger(c *config) (*slog.Logger, error) {
 	return nil, fmt.Errorf("log-format: %q is not text or json", c.logFormat)
 }
 
+// maxDBConns bounds --db-max-conns; PostgreSQL's own limit is usually far lower.
+const maxDBConns = 10000
+
 // isPostgresURL reports whether a --db value names a PostgreSQL database.
 func isPostgresURL(db string) bool {
 	return strings.HasPrefix(db, "postgres://") || strings.HasPrefix(db, "postgresql://")
@@ -172,7 +179,12 @@ func displayDB(db string) string {
 // openStore opens the database named by --db.
 func openStore(ctx context.Context, c *config, log *slog.Logger) (gatepass.Store, error) {
 	if isPostgresURL(c.db) {
+		if c.dbMaxConns < 0 || c.dbMaxConns > maxDBConns {
+			return nil, fmt.Errorf("%w: db-max-conns: must be 0 to %d, got %d", errUsage,
+				maxDBConns, c.dbMaxConns)
+		}
 		db := postgres.NewDB(c.db)
+		db.MaxConns = int32(c.dbMaxConns)
 		db.Logger = log.With("component", "postgres")
 		if err := db.Open(ctx); err != nil {
 			return nil, fmt.Errorf("open database: %w", err)

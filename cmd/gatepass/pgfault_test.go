@@ -4,17 +4,18 @@ import (
 	"context"
 	"net/http"
 	"net/url"
-	"runtime"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/jackc/pgx/v5"
+
+	"github.com/gatepass/gatepass/postgres"
 )
 
 // maxPoolConns bounds the connections a server's pool holds on this machine.
-var maxPoolConns = 4 * runtime.GOMAXPROCS(0)
+var maxPoolConns = int(postgres.DefaultMaxConns())
 
 // TestPostgresBackendsKilledMidLoad terminates the server's database connections
 // again and again while clients refresh. Every answer must be a success or a 503,

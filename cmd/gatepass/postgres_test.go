@@ -166,3 +166,64 @@ func TestPostgresPasswordNotShown(t *testing.T) {
 		}
 	}
 }
+
+// TestPostgresMaxConns serves with --db-max-conns 2 and sends 40 concurrent
+// requests that each read the database: all must succeed, and the server must
+// never hold more than two connections. The pool keeps the connections it
+// opened, so counting them afterwards sees the most it ever had.
+func TestPostgresMaxConns(t *testing.T) {
+	dsn := MustCreatePostgres(t)
+	bin := MustBuild(t)
+	mustAddUser(t, bin, dsn, "alice", "alice-password")
+	srv := StartProcess(t, bin, dsn, "--db-max-conns", "2", "--rate-limit", "off")
+
+	status, body := postForm(t, srv.URL+"/oauth/token", url.Values{"grant_type": {"password"},
+		"username": {"alice"}, "password": {"alice-password"}})
+	if status != http.StatusOK {
+		t.Fatalf("sign-in: %d %v", status, body)
+	}
+	access := body["access_token"].(string)
+
+	var wg sync.WaitGroup
+	statuses := make([]int, 40)
+	for i := range statuses {
+		wg.Go(func() {
+			req, _ := http.NewRequest(http.MethodGet, srv.URL+"/auth/me", nil)
+			req.Header.Set("Authorization", "Bearer "+access)
+			resp, err := http.DefaultClient.Do(req)
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			resp.Body.Close()
+			statuses[i] = resp.StatusCode
+		})
+	}
+	wg.Wait()
+	for i, s := range statuses {
+		if s != http.StatusOK {
+			t.Errorf("request %d: status %d, want 200", i, s)
+		}
+	}
+
+	u, err := url.Parse(dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	conn, err := pgx.Connect(t.Context(), testServerURL())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(context.Background())
+	var n int
+	err = conn.QueryRow(t.Context(), `
+		SELECT count(*) FROM pg_stat_activity
+		WHERE datname = $1 AND application_name = 'gatepass'`,
+		strings.TrimPrefix(u.Path, "/")).Scan(&n)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n < 1 || n > 2 {
+		t.Errorf("the server holds %d connections, want 1 or 2", n)
+	}
+}
