@@ -1,6 +1,7 @@
 package verify
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"net"
@@ -11,7 +12,8 @@ import (
 )
 
 // ErrorHandler answers a request that the middleware refuses. err is ErrNoToken,
-// ErrCrossOrigin or one of the token.ErrXxx errors; all are *gatepass.Error
+// ErrCrossOrigin, one of the token.ErrXxx errors or, from RequireScope and
+// RequireAnyScope, an *InsufficientScopeError; all are or wrap *gatepass.Error
 // values whose message is safe to show to the client.
 type ErrorHandler func(w http.ResponseWriter, r *http.Request, err error)
 
@@ -89,9 +91,17 @@ func (v *Verifier) Middleware(next http.Handler) http.Handler {
 			v.refuse(w, r, err)
 			return
 		}
-		next.ServeHTTP(w, r.WithContext(gatepass.NewContextWithClaims(r.Context(), claims)))
+		ctx := gatepass.NewContextWithClaims(r.Context(), claims)
+		if v.opts.errorHandler != nil {
+			ctx = context.WithValue(ctx, errorHandlerKey{}, v.opts.errorHandler)
+		}
+		next.ServeHTTP(w, r.WithContext(ctx))
 	})
 }
+
+// errorHandlerKey is the context key under which Middleware leaves the
+// WithErrorHandler handler for RequireScope, which cannot reach the Verifier.
+type errorHandlerKey struct{}
 
 // requestToken returns the access token of r and where it came from. A bearer
 // token wins, so an API client is never mistaken for the browser whose cookies

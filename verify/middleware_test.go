@@ -285,6 +285,7 @@ func TestRequireScopePanics(t *testing.T) {
 func TestErrorHandler(t *testing.T) {
 	iss := MustStartIssuer(t)
 	tok := iss.MustLogin(t, "alice", "").AccessToken
+	profile := iss.MustLogin(t, "alice", "profile email").AccessToken
 	type refusal struct {
 		Code    string `json:"code"`
 		Message string `json:"message"`
@@ -308,10 +309,20 @@ func TestErrorHandler(t *testing.T) {
 	tests := []struct {
 		name    string
 		method  string
+		path    string
 		header  http.Header
 		wantErr error
+
+		// wantScope is the refusal's InsufficientScopeError, if it is one.
+		wantScope *verify.InsufficientScopeError
 	}{
 		{name: "no-token", method: http.MethodGet, wantErr: verify.ErrNoToken},
+		{name: "lacks-scope", method: http.MethodPost, header: bearer(profile),
+			wantErr:   verify.ErrInsufficientScope,
+			wantScope: &verify.InsufficientScopeError{Scopes: []string{"orders"}, All: true}},
+		{name: "lacks-any-scope", method: http.MethodGet, path: "/reports",
+			header: bearer(profile), wantErr: verify.ErrInsufficientScope,
+			wantScope: &verify.InsufficientScopeError{Scopes: []string{"orders", "admin"}}},
 		{name: "garbage", method: http.MethodGet, header: bearer("garbage"),
 			wantErr: token.ErrMalformed},
 		{name: "cross-origin", method: http.MethodPost, header: http.Header{
@@ -326,6 +337,9 @@ func TestErrorHandler(t *testing.T) {
 			path := "/me"
 			if tt.method == http.MethodPost {
 				path = "/orders"
+			}
+			if tt.path != "" {
+				path = tt.path
 			}
 
 			res := do(t, api, tt.method, path, tt.header)
@@ -343,7 +357,13 @@ func TestErrorHandler(t *testing.T) {
 			mu.Lock()
 			defer mu.Unlock()
 			if len(seen) != 1 || !errors.Is(seen[0], tt.wantErr) {
-				t.Errorf("handler saw %v, want %v", seen, tt.wantErr)
+				t.Fatalf("handler saw %v, want %v", seen, tt.wantErr)
+			}
+			var scopeErr *verify.InsufficientScopeError
+			if errors.As(seen[0], &scopeErr) || tt.wantScope != nil {
+				if diff := cmp.Diff(scopeErr, tt.wantScope); diff != "" {
+					t.Errorf("scope error (-got +want):\n%s", diff)
+				}
 			}
 		})
 	}

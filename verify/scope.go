@@ -9,11 +9,35 @@ import (
 	"github.com/gatepass/gatepass"
 )
 
+// ErrInsufficientScope is the refusal of RequireScope and RequireAnyScope: the
+// token is valid but lacks a scope the route needs. The error a WithErrorHandler
+// handler receives is an *InsufficientScopeError that wraps it.
+var ErrInsufficientScope = &gatepass.Error{Code: gatepass.EFORBIDDEN,
+	Message: "the access token lacks a required scope"}
+
+// InsufficientScopeError names the scopes a refused request needed: all of them
+// for RequireScope, any one for RequireAnyScope.
+type InsufficientScopeError struct {
+	Scopes []string
+	All    bool
+}
+
+// Error implements error.
+func (e *InsufficientScopeError) Error() string {
+	return ErrInsufficientScope.Error()
+}
+
+// Unwrap returns ErrInsufficientScope, for errors.Is and gatepass.ErrorCode.
+func (e *InsufficientScopeError) Unwrap() error {
+	return ErrInsufficientScope
+}
+
 // RequireScope returns middleware that admits only requests whose access token
 // grants every one of scopes. Put it inside Verifier.Middleware, which puts the
 // claims where it looks; a request without them is answered as one without a
 // token. Other requests get 403 with error="insufficient_scope" and the scopes
-// needed in WWW-Authenticate (RFC 6750 section 3.1).
+// needed in WWW-Authenticate (RFC 6750 section 3.1). Both refusals go through
+// the Verifier's WithErrorHandler handler when it has one.
 //
 // RequireScope panics if scopes is empty or holds a string that is not a scope
 // (RFC 6749 section 3.3), as ServeMux.Handle panics on a bad pattern: it is a
@@ -43,11 +67,19 @@ func requireScopes(scopes []string, all bool) func(http.Handler) http.Handler {
 	return func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			c := gatepass.ClaimsFromContext(r.Context())
-			if c == nil {
+			handler, _ := r.Context().Value(errorHandlerKey{}).(ErrorHandler)
+			switch {
+			case c == nil && handler != nil:
+				handler(w, r, ErrNoToken)
+				return
+			case c == nil:
 				writeError(w, ErrNoToken)
 				return
-			}
-			if !grants(c, scopes, all) {
+			case grants(c, scopes, all):
+			case handler != nil:
+				handler(w, r, &InsufficientScopeError{Scopes: slices.Clone(scopes), All: all})
+				return
+			default:
 				writeInsufficientScope(w, want)
 				return
 			}
