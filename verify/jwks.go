@@ -6,6 +6,7 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"os"
 	"slices"
 	"strconv"
 	"strings"
@@ -29,12 +30,16 @@ const defaultRefresh = 5 * time.Minute
 // time.Duration; the refresh interval is bounded far below it anyway.
 const maxAgeCap = 30 * 24 * time.Hour
 
-// remoteKeys keeps the keys of a JWK Set URL fresh: one fetch at start, a
-// background refresh, and refetches for unknown keys, rate-limited and shared by
+// remoteKeys keeps the keys of a JWK Set URL or file fresh: one load at start,
+// a background refresh, and reloads for unknown keys, rate-limited and shared by
 // concurrent callers.
 type remoteKeys struct {
-	v   *Verifier
-	url *url.URL
+	v *Verifier
+
+	// get reads and parses the set, and returns its max-age (negative for
+	// none); attr and where name the source in the log.
+	get         func(ctx context.Context) ([]*token.Key, time.Duration, error)
+	attr, where string
 
 	// ctx ends at Close; wg counts the refresh loop and running fetches.
 	ctx    context.Context
@@ -56,9 +61,28 @@ type fetch struct {
 	err    error
 }
 
+// newRemoteKeys returns the keeper of the keys of the JWK Set at u.
 func newRemoteKeys(v *Verifier, u *url.URL) *remoteKeys {
 	ctx, cancel := context.WithCancel(context.Background())
-	return &remoteKeys{v: v, url: u, ctx: ctx, cancel: cancel}
+	r := &remoteKeys{v: v, attr: attrJWKSURL, where: u.Redacted(), ctx: ctx,
+		cancel: cancel}
+	r.get = func(ctx context.Context) ([]*token.Key, time.Duration, error) {
+		return getJWKS(ctx, v.opts.client, u)
+	}
+	return r
+}
+
+// newFileKeys returns the keeper of the keys of the JWK Set file at path. A
+// file has no max-age, so it is read again at the default pace, within the
+// configured bounds, and whenever a token names a key it does not hold.
+func newFileKeys(v *Verifier, path string) *remoteKeys {
+	ctx, cancel := context.WithCancel(context.Background())
+	r := &remoteKeys{v: v, attr: attrJWKSFile, where: path, ctx: ctx, cancel: cancel}
+	r.get = func(context.Context) ([]*token.Key, time.Duration, error) {
+		keys, err := readJWKSFile(path)
+		return keys, -1, err
+	}
+	return r
 }
 
 // start fetches the set on ctx, installs its keys and starts the background
@@ -161,8 +185,7 @@ func (r *remoteKeys) do(f *fetch) {
 	defer r.wg.Done()
 	f.maxAge, f.err = r.load(r.ctx)
 	if f.err != nil && r.ctx.Err() == nil {
-		r.v.logger.Warn("jwks fetch failed", attrJWKSURL, r.url.Redacted(),
-			attrError, f.err)
+		r.v.logger.Warn("jwks fetch failed", r.attr, r.where, attrError, f.err)
 	}
 
 	r.mu.Lock()
@@ -191,22 +214,40 @@ func (r *remoteKeys) load(ctx context.Context) (time.Duration, error) {
 	r.keyIDs = ids
 	r.mu.Unlock()
 	if changed {
-		r.v.logger.Info("jwks keys loaded", attrJWKSURL, r.url.Redacted(), attrKeyIDs, ids)
+		r.v.logger.Info("jwks keys loaded", r.attr, r.where, attrKeyIDs, ids)
 	}
 	return maxAge, nil
 }
 
-// get fetches and parses the set.
-func (r *remoteKeys) get(ctx context.Context) ([]*token.Key, time.Duration, error) {
+// readJWKSFile reads and parses the JWK Set file at path.
+func readJWKSFile(path string) ([]*token.Key, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("read jwks: %w", err)
+	}
+	defer f.Close()
+	body, err := io.ReadAll(io.LimitReader(f, maxJWKSBytes+1))
+	if err != nil {
+		return nil, fmt.Errorf("read jwks: %w", err)
+	} else if len(body) > maxJWKSBytes {
+		return nil, fmt.Errorf("read jwks: larger than %d bytes", maxJWKSBytes)
+	}
+	return token.ParseJWKS(body)
+}
+
+// getJWKS fetches and parses the JWK Set at u with client, and returns its
+// max-age.
+func getJWKS(ctx context.Context, client *http.Client,
+	u *url.URL) ([]*token.Key, time.Duration, error) {
 	ctx, cancel := context.WithTimeout(ctx, fetchTimeout)
 	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, r.url.String(), nil)
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u.String(), nil)
 	if err != nil {
 		return nil, 0, fmt.Errorf("get jwks: %w", err)
 	}
 	req.Header.Set("Accept", "application/jwk-set+json, application/json")
 
-	res, err := r.v.opts.client.Do(req)
+	res, err := client.Do(req)
 	if err != nil {
 		return nil, 0, fmt.Errorf("get jwks: %w", err)
 	}

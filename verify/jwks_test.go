@@ -4,7 +4,10 @@ import (
 	"context"
 	"crypto/rand"
 	"errors"
+	"log/slog"
 	"net/http"
+	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -239,5 +242,64 @@ func TestAlgorithmChange(t *testing.T) {
 				t.Errorf("%d JWKS fetches, want %d", got, tt.wantFetches)
 			}
 		})
+	}
+}
+
+// TestKeyRotationFile is TestKeyRotation with the keys in a JWK Set file: once
+// the file holds the rotated key, the first token of that key makes the
+// verifier read the file again, within the same refetch limit, and a file that
+// turns unreadable keeps the keys in use.
+func TestKeyRotationFile(t *testing.T) {
+	iss := MustStartIssuer(t)
+	path := filepath.Join(t.TempDir(), "jwks.json")
+	if err := os.WriteFile(path, iss.svc.JWKS(), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	logs := &syncBuffer{}
+	logger := slog.New(slog.NewTextHandler(logs, nil))
+	v, err := verify.New(t.Context(), testIssuer, testAudience, verify.WithJWKSFile(path),
+		verify.WithTimeFunc(iss.clock.Now), verify.WithLogger(logger))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { v.Close() })
+	api := MustStartAPI(t, v)
+
+	iss.MustRotate(t)
+	newTok := iss.MustLogin(t, "bob", "").AccessToken
+	if err := os.WriteFile(path, iss.svc.JWKS(), 0o600); err != nil {
+		t.Fatal(err)
+	}
+
+	// Within the refetch limit of the first read, the new key stays unknown.
+	res := do(t, api, http.MethodGet, "/me", bearer(newTok))
+	wantRefusal(t, res, http.StatusUnauthorized, errorBody{Error: "invalid_token",
+		Description: token.ErrUnknownKey.Message})
+
+	// After it, the file is read again and the token passes.
+	iss.clock.Advance(refetchLimit)
+	got := do(t, api, http.MethodGet, "/me", bearer(newTok)).Identity(t)
+	if got.Username != "bob" {
+		t.Errorf("username = %q, want bob", got.Username)
+	}
+	if want := "jwks_file=" + path; !strings.Contains(logs.String(), want) {
+		t.Errorf("the log does not name the file (%s):\n%s", want, logs.String())
+	}
+
+	// A broken file is refused, and the keys read before stay in use.
+	if err := os.WriteFile(path, []byte("{not json"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	iss.clock.Advance(refetchLimit)
+	unknown := withHeader(t, newTok, `{"alg":"ES256","kid":"`+rand.Text()+`","typ":"at+jwt"}`)
+	garbage := do(t, api, http.MethodGet, "/me", bearer(unknown))
+	wantRefusal(t, garbage, http.StatusUnauthorized, errorBody{Error: "invalid_token",
+		Description: token.ErrUnknownKey.Message})
+	got = do(t, api, http.MethodGet, "/me", bearer(newTok)).Identity(t)
+	if got.Username != "bob" {
+		t.Errorf("after a broken file: username = %q, want bob", got.Username)
+	}
+	if !strings.Contains(logs.String(), `msg="jwks fetch failed" jwks_file=`) {
+		t.Errorf("the failed read is not logged:\n%s", logs.String())
 	}
 }

@@ -62,9 +62,12 @@ func WithJWKSURL(url string) Option {
 	}
 }
 
-// WithJWKSFile reads the keys from a JWK Set file, once, in New. A key rotated
-// on the server after that is unknown until the Verifier is built again, so
-// prefer WithJWKSURL unless the service cannot reach gatepass.
+// WithJWKSFile reads the keys from a JWK Set file: in New, which fails if it
+// cannot, then again every few minutes (at the pace of WithRefreshInterval) and
+// when a token names a key the file did not hold (at most once per
+// WithRefetchLimit). A file that cannot be read or parsed later keeps the keys
+// in use. Something must write the file anew when gatepass rotates its keys,
+// so prefer WithJWKSURL unless the service cannot reach gatepass.
 func WithJWKSFile(path string) Option {
 	return func(o *options) {
 		if o.jwksFile == "" {

@@ -43,7 +43,6 @@ import (
 	"net"
 	"net/http"
 	"net/url"
-	"os"
 	"slices"
 	"strings"
 	"sync/atomic"
@@ -59,6 +58,7 @@ const (
 	attrClientIP  = "client_ip"
 	attrUserAgent = "user_agent"
 	attrJWKSURL   = "jwks_url"
+	attrJWKSFile  = "jwks_file"
 	attrKeyIDs    = "key_ids"
 	attrError     = "error"
 )
@@ -80,7 +80,7 @@ type Verifier struct {
 	origins  *http.CrossOriginProtection
 	logger   *slog.Logger
 
-	// remote fetches the keys; nil when they were given or read from a file.
+	// remote loads the keys from a URL or a file; nil when they were given.
 	remote *remoteKeys
 }
 
@@ -153,15 +153,8 @@ func (v *Verifier) loadKeys(ctx context.Context) error {
 	case o.keysGiven:
 		return v.install(o.keys)
 	case o.jwksFile != "":
-		data, err := os.ReadFile(o.jwksFile)
-		if err != nil {
-			return fmt.Errorf("read jwks: %w", err)
-		}
-		keys, err := token.ParseJWKS(data)
-		if err != nil {
-			return err
-		}
-		return v.install(keys)
+		v.remote = newFileKeys(v, o.jwksFile)
+		return v.remote.start(ctx)
 	}
 
 	rawURL := o.jwksURL
