@@ -2,7 +2,6 @@ package auth
 
 import (
 	"context"
-	"errors"
 	"time"
 
 	"github.com/gatepass/gatepass"
@@ -34,8 +33,49 @@ type rotation struct {
 	reused bool
 }
 
-// errRefreshRejected ends the rotation transaction without writes.
-var errRefreshRejected = errors.New("refresh rejected")
+// RefreshError is Refresh's refusal of a refresh token. It wraps
+// gatepass.ErrInvalidGrant, which is all an OAuth client is told, so that a
+// thief learns nothing from the answer; Reason is for front ends that must say
+// more, as simplejwt's does, and for the log.
+type RefreshError struct {
+	// Reason is one of the Refused constants.
+	Reason string
+}
+
+// Why Refresh refused a refresh token.
+const (
+	RefusedMalformed      = "malformed_token"
+	RefusedUnknown        = "unknown_token"
+	RefusedTokenExpired   = "token_expired"
+	RefusedSessionExpired = "session_expired"
+	RefusedSessionRevoked = "session_revoked"
+	RefusedUserDisabled   = "user_disabled"
+	RefusedClientMismatch = "client_mismatch"
+
+	// RefusedReused: a rotated token came back after the reuse interval, and its
+	// session has been revoked for it.
+	RefusedReused = "reused"
+
+	// RefusedNoCurrentToken: a rotated token came back inside the reuse interval,
+	// but its session's current token could not be found.
+	RefusedNoCurrentToken = "no_current_token"
+)
+
+// Error implements error, with the message of gatepass.ErrInvalidGrant.
+func (e *RefreshError) Error() string {
+	return gatepass.ErrInvalidGrant.Error()
+}
+
+// Unwrap returns gatepass.ErrInvalidGrant.
+func (e *RefreshError) Unwrap() error {
+	return gatepass.ErrInvalidGrant
+}
+
+// refused returns the refusal for reason; returned from the rotation
+// transaction, it also ends it without writes.
+func refused(reason string) error {
+	return &RefreshError{Reason: reason}
+}
 
 // Refresh rotates a refresh token (RFC 9700 section 4.14.2). The presented token is
 // marked used and its successor issued, with a fresh refresh lifetime bounded by the
@@ -48,8 +88,8 @@ func (s *Service) Refresh(ctx context.Context, req RefreshRequest) (*TokenPair, 
 		return nil, s.refreshFailed(err)
 	}
 	if !wellFormedRefreshToken(req.RefreshToken) {
-		s.refreshRejected(req.Client, nil, "malformed_token")
-		return nil, s.refreshFailed(gatepass.ErrInvalidGrant)
+		s.refreshRejected(req.Client, nil, RefusedMalformed)
+		return nil, s.refreshFailed(refused(RefusedMalformed))
 	}
 
 	var r *rotation
@@ -58,9 +98,7 @@ func (s *Service) Refresh(ctx context.Context, req RefreshRequest) (*TokenPair, 
 		r, err = s.rotateTx(ctx, tx, req)
 		return err
 	})
-	if errors.Is(err, errRefreshRejected) {
-		return nil, s.refreshFailed(gatepass.ErrInvalidGrant)
-	} else if err != nil {
+	if err != nil {
 		return nil, s.refreshFailed(err)
 	}
 
@@ -72,7 +110,7 @@ func (s *Service) Refresh(ctx context.Context, req RefreshRequest) (*TokenPair, 
 		s.observer().ReuseDetected()
 		s.sessionsRevoked(gatepass.RevokeReuse, 1)
 		s.observer().Refresh(OutcomeReuse)
-		return nil, gatepass.ErrInvalidGrant
+		return nil, refused(RefusedReused)
 	} else if r.replayed {
 		s.Logger.Info("rotated refresh token replayed inside reuse interval",
 			attrSessionID, r.session.ID, attrUserID, r.session.UserID)
@@ -91,7 +129,7 @@ func (s *Service) refreshFailed(err error) error {
 	return err
 }
 
-// rotateTx is the rotation transaction. It returns errRefreshRejected (and writes
+// rotateTx is the rotation transaction. It returns a *RefreshError (and writes
 // nothing) for tokens that are unknown, expired, or belong to a dead session.
 // Reuse is judged before anything else about the request, so no parameter a thief
 // adds can test a stolen token without setting off the detection.
@@ -114,8 +152,8 @@ func (s *Service) rotateTx(ctx context.Context, tx gatepass.Tx,
 	// to. Public clients cannot prove who they are, but one that names another
 	// client is refused without touching the token.
 	if req.Client.ID != "" && req.Client.ID != sess.ClientID {
-		s.refreshRejected(req.Client, sess, "client_mismatch")
-		return nil, errRefreshRejected
+		s.refreshRejected(req.Client, sess, RefusedClientMismatch)
+		return nil, refused(RefusedClientMismatch)
 	}
 	if req.Scope != "" {
 		if r.scope, err = narrowScope(req.Scope, sess.Scopes()); err != nil {
@@ -152,8 +190,8 @@ func (s *Service) findRefreshable(ctx context.Context, tx gatepass.Tx, req Refre
 	// is taken.
 	rt, sess, u, err := tx.LockRefreshToken(ctx, hashRefreshToken(req.RefreshToken))
 	if gatepass.ErrorCode(err) == gatepass.ENOTFOUND {
-		s.refreshRejected(req.Client, nil, "unknown_token")
-		return nil, nil, nil, errRefreshRejected
+		s.refreshRejected(req.Client, nil, RefusedUnknown)
+		return nil, nil, nil, refused(RefusedUnknown)
 	} else if err != nil {
 		return nil, nil, nil, err
 	}
@@ -161,17 +199,17 @@ func (s *Service) findRefreshable(ctx context.Context, tx gatepass.Tx, req Refre
 	reason := ""
 	switch {
 	case !sess.RevokedAt.IsZero():
-		reason = "session_revoked"
+		reason = RefusedSessionRevoked
 	case !now.Before(sess.ExpiresAt):
-		reason = "session_expired"
+		reason = RefusedSessionExpired
 	case !now.Before(rt.ExpiresAt):
-		reason = "token_expired"
+		reason = RefusedTokenExpired
 	case u.Disabled:
-		reason = "user_disabled"
+		reason = RefusedUserDisabled
 	}
 	if reason != "" {
 		s.refreshRejected(req.Client, sess, reason)
-		return nil, nil, nil, errRefreshRejected
+		return nil, nil, nil, refused(reason)
 	}
 	return rt, sess, u, nil
 }
@@ -214,7 +252,7 @@ func (s *Service) currentToken(ctx context.Context, tx gatepass.Tx,
 		tok = successor(s.refreshSecret, tok)
 		rt, err := tx.FindRefreshToken(ctx, hashRefreshToken(tok))
 		if gatepass.ErrorCode(err) == gatepass.ENOTFOUND {
-			return "", time.Time{}, errRefreshRejected
+			return "", time.Time{}, refused(RefusedNoCurrentToken)
 		} else if err != nil {
 			return "", time.Time{}, err
 		}
@@ -222,7 +260,7 @@ func (s *Service) currentToken(ctx context.Context, tx gatepass.Tx,
 			return tok, rt.ExpiresAt, nil
 		}
 	}
-	return "", time.Time{}, errRefreshRejected
+	return "", time.Time{}, refused(RefusedNoCurrentToken)
 }
 
 func minTime(a, b time.Time) time.Time {

@@ -44,14 +44,13 @@ const (
 	detailTokenExpired   = "Token is expired"
 	detailTokenWrongType = "Token has wrong type"
 
-	// detailRefreshDead answers a gatepass refresh token that is not live. It is
-	// simplejwt's InvalidToken default, because auth.Service does not say why a
-	// refresh token was refused: unknown, expired, rotated away or revoked.
-	//
-	// TODO(simplejwt): simplejwt says "Token is blacklisted" for a rotated or
-	// blacklisted refresh token and "Token is expired" for an expired one. Saying
-	// the same needs auth.Service to report, without side effects, why a refresh
-	// token is dead; clients match on code "token_not_valid", which is right now.
+	// simplejwt's word for a refresh token that was rotated away or whose
+	// session was blacklisted (in gatepass: revoked).
+	detailTokenBlacklisted = "Token is blacklisted"
+
+	// detailRefreshDead answers a refresh token the verify and blacklist views
+	// find not live. It is simplejwt's InvalidToken default: those views only
+	// ask whether the token is the session's current one, not why it is not.
 	detailRefreshDead = "Token is invalid or expired"
 
 	// codeTokenNotValid is the "code" member of every simplejwt token error.
@@ -197,7 +196,7 @@ func (s *Server) handleSimpleJWTRefresh(w http.ResponseWriter, r *http.Request) 
 		Client:       simpleJWTClient(r),
 	})
 	if gatepass.ErrorCode(err) == gatepass.EUNAUTHORIZED {
-		err = tokenNotValid(detailRefreshDead)
+		err = tokenNotValid(refreshRefusalDetail(err))
 	}
 	if err != nil {
 		s.writeSimpleJWTError(w, r, err)
@@ -205,6 +204,24 @@ func (s *Server) handleSimpleJWTRefresh(w http.ResponseWriter, r *http.Request) 
 	}
 	writeSimpleJWTTokens(w, simpleJWTRefreshed{Access: pair.AccessToken,
 		Refresh: pair.RefreshToken})
+}
+
+// refreshRefusalDetail words a refused refresh token as simplejwt does:
+// "blacklisted" for one rotated away (reuse, which has now revoked its session)
+// or of a revoked session, "expired" for one past its own or its session's
+// lifetime, and "invalid" for the rest.
+func refreshRefusalDetail(err error) string {
+	var refusal *auth.RefreshError
+	if !errors.As(err, &refusal) {
+		return detailTokenInvalid
+	}
+	switch refusal.Reason {
+	case auth.RefusedReused, auth.RefusedSessionRevoked:
+		return detailTokenBlacklisted
+	case auth.RefusedTokenExpired, auth.RefusedSessionExpired:
+		return detailTokenExpired
+	}
+	return detailTokenInvalid
 }
 
 // handleSimpleJWTVerify is simplejwt's TokenVerifyView: 200 {} for a valid token

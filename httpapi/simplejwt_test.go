@@ -26,6 +26,7 @@ import (
 const (
 	noActiveAccount = "No active account found with the given credentials"
 	refreshDead     = "Token is invalid or expired"
+	blacklisted     = "Token is blacklisted"
 )
 
 // MustStartSimpleJWTEnv starts a server with the simplejwt endpoints enabled.
@@ -155,7 +156,7 @@ func TestSimpleJWTDocumentedFlow(t *testing.T) {
 
 	// The blacklisted token is refused everywhere, and so is the session's access.
 	wantTokenNotValid(t, e.PostJSON(t, "/api/token/refresh/",
-		map[string]string{"refresh": next.Refresh}), refreshDead)
+		map[string]string{"refresh": next.Refresh}), blacklisted)
 	wantTokenNotValid(t, e.PostJSON(t, "/api/token/verify/",
 		map[string]string{"token": next.Refresh}), refreshDead)
 	wantTokenNotValid(t, e.PostJSON(t, "/api/token/blacklist/",
@@ -401,19 +402,37 @@ func TestSimpleJWTRefreshReuse(t *testing.T) {
 
 	// Later, the old token is theft: the session ends with it.
 	e.clock.Advance(time.Minute)
-	wantTokenNotValid(t, refresh(first.Refresh), refreshDead)
+	wantTokenNotValid(t, refresh(first.Refresh), blacklisted)
 	sess := e.SessionByID(t, sid)
 	if sess.RevokedAt.IsZero() || sess.RevokeReason != gatepass.RevokeReuse {
 		t.Errorf("session: revoked at %v, reason %q, want revoked for reuse",
 			sess.RevokedAt, sess.RevokeReason)
 	}
-	wantTokenNotValid(t, refresh(second.Refresh), refreshDead)
+	wantTokenNotValid(t, refresh(second.Refresh), blacklisted)
 	wantError(t, e.Get(t, "/auth/me", second.Access), http.StatusUnauthorized,
 		"invalid_token")
 }
 
 // TestSimpleJWTVerify checks which tokens verify, and that verifying a refresh
 // token neither uses it up nor sets off reuse detection.
+// TestSimpleJWTRefreshRefusals checks simplejwt's words for refresh tokens the
+// refresh view refuses for other reasons than reuse: one never issued is
+// invalid, one past its lifetime expired.
+func TestSimpleJWTRefreshRefusals(t *testing.T) {
+	e := MustStartSimpleJWTEnv(t)
+	e.MustCreateUser(t, testUser, "")
+	pair := e.MustObtain(t, testUser)
+	refresh := func(tok string) *response {
+		return e.PostJSON(t, "/api/token/refresh/", map[string]string{"refresh": tok})
+	}
+
+	unknown := pair.Refresh[:len(pair.Refresh)-4] + "AAAA"
+	wantTokenNotValid(t, refresh(unknown), "Token is invalid")
+
+	e.clock.Advance(8 * 24 * time.Hour) // past the 7-day refresh lifetime
+	wantTokenNotValid(t, refresh(pair.Refresh), "Token is expired")
+}
+
 func TestSimpleJWTVerify(t *testing.T) {
 	e := MustStartSimpleJWTEnv(t)
 	e.MustCreateUser(t, testUser, "")
@@ -483,7 +502,7 @@ func TestSimpleJWTBlacklistRotated(t *testing.T) {
 			sess.RevokedAt, sess.RevokeReason)
 	}
 	wantTokenNotValid(t, e.PostJSON(t, "/api/token/refresh/",
-		map[string]string{"refresh": second.Refresh}), refreshDead)
+		map[string]string{"refresh": second.Refresh}), blacklisted)
 }
 
 // TestSimpleJWTStaleAuthorization checks that the Authorization header is
