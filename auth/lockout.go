@@ -2,6 +2,7 @@ package auth
 
 import (
 	"context"
+	"strings"
 	"time"
 
 	"github.com/gatepass/gatepass"
@@ -79,9 +80,12 @@ func (s *Service) checkLockout(ctx context.Context, req LoginRequest) error {
 
 // lockoutFailed counts a sign-in refused for its credentials against its
 // account and its client address. The failure is recorded even if the client
-// has hung up: waiting for no answer must not be a way around the count.
-func (s *Service) lockoutFailed(ctx context.Context, req LoginRequest) {
+// has hung up: waiting for no answer must not be a way around the count. It
+// returns the locks the failure started, such as "lockout_account=8s", for the
+// audit trail; "" for none.
+func (s *Service) lockoutFailed(ctx context.Context, req LoginRequest) string {
 	ctx = context.WithoutCancel(ctx)
+	var locks []string
 	for _, k := range s.lockoutKeys(req) {
 		lock, err := k.lockout.Fail(ctx, k.key)
 		if err != nil {
@@ -90,8 +94,10 @@ func (s *Service) lockoutFailed(ctx context.Context, req LoginRequest) {
 		} else if lock > 0 {
 			s.Logger.Warn("sign-ins locked", attrLimit, k.limit, attrRetry, lock,
 				attrClientIP, req.Client.IPAddress)
+			locks = append(locks, k.limit+"="+lock.String())
 		}
 	}
+	return strings.Join(locks, " ")
 }
 
 // lockoutSucceeded forgets the failures of a signed-in account. The client

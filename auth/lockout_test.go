@@ -378,3 +378,38 @@ func deleteRedisPrefix(tb testing.TB, url, prefix string) {
 		}
 	}
 }
+
+// TestLogin_lockRecorded checks that the failed sign-in that starts a lock says
+// so in its audit event, naming each lock and its length, and that the
+// failures before it name none.
+func TestLogin_lockRecorded(t *testing.T) {
+	env, _ := MustOpenLockoutEnv(t)
+	env.MustCreateUser(t, "alice")
+	free := gatepass.DefaultLockoutPolicy().Free
+
+	mustFail(t, env, "alice", free+1, func(int) string { return "192.0.2.1" })
+
+	all, err := env.Service.FindAuditEvents(context.Background(), gatepass.AuditFilter{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var events []*gatepass.AuditEvent
+	for _, e := range all {
+		if e.Kind == gatepass.AuditSignInFailed {
+			events = append(events, e)
+		}
+	}
+	if len(events) != free+1 {
+		t.Fatalf("%d events, want %d", len(events), free+1)
+	}
+	// Newest first: the last failure started both locks, for a second each.
+	want := auth.LimitLockoutAccount + "=1s " + auth.LimitLockoutAddress + "=1s"
+	if got := events[0].Detail; got != want {
+		t.Errorf("detail of the locking failure = %q, want %q", got, want)
+	}
+	for i, e := range events[1:] {
+		if e.Detail != "" {
+			t.Errorf("failure %d: detail %q, want none", free-i, e.Detail)
+		}
+	}
+}

@@ -48,15 +48,12 @@ func (s *Service) Login(ctx context.Context, req LoginRequest) (_ *TokenPair, er
 		if ctx.Err() == nil && hashCtx.Err() != nil {
 			return nil, errBusy
 		}
-		if gatepass.ErrorCode(err) == gatepass.EUNAUTHORIZED {
-			s.lockoutFailed(ctx, req)
-		}
 		return nil, err
 	}
 
 	pair, err := s.startSession(ctx, checked, scope, clientID, req.Client)
 	if errors.Is(err, gatepass.ErrInvalidCredentials) {
-		s.loginFailed(ctx, req, checked.user.ID, reasonAccountChanged)
+		s.record401(ctx, req, checked.user.ID, reasonAccountChanged, "")
 	}
 	if err != nil {
 		return nil, err
@@ -124,16 +121,26 @@ func (s *Service) checkPassword(ctx context.Context, req LoginRequest) (*checked
 	return checked, nil
 }
 
-// loginFailed logs a refused sign-in and records it in the audit trail, with
-// the name as submitted and the server's reason; never the password.
+// loginFailed counts a sign-in refused for its credentials towards the
+// lockouts, then logs it and records it in the audit trail, with the locks it
+// started.
 func (s *Service) loginFailed(ctx context.Context, req LoginRequest, userID int64,
 	reason string) {
+	locks := s.lockoutFailed(ctx, req)
+	s.record401(ctx, req, userID, reason, locks)
+}
+
+// record401 logs a refused sign-in and records it in the audit trail, with the
+// name as submitted, the server's reason and the locks it started (in Detail);
+// never the password.
+func (s *Service) record401(ctx context.Context, req LoginRequest, userID int64,
+	reason, locks string) {
 	c := req.Client
 	s.Logger.Warn("sign-in failed", attrUserID, userID, attrReason, reason,
 		attrClientIP, c.IPAddress, attrUserAgent, c.UserAgent)
 	s.recordAlone(ctx, c, &gatepass.AuditEvent{OccurredAt: s.now(),
 		Kind: gatepass.AuditSignInFailed, UserID: userID, Username: req.Username,
-		Reason: reason})
+		Reason: reason, Detail: locks})
 }
 
 // startSession creates a session and its first refresh token in one transaction.
