@@ -193,11 +193,16 @@ func (c *txConn) commit(ctx context.Context) error {
 		return nil
 	}
 
+	// A statement sent with the COMMIT may fail, and PostgreSQL then skips the
+	// COMMIT and leaves the transaction open, failed: only a COMMIT that was
+	// answered ends it. Otherwise rollback ends it, and the connection can be
+	// used again rather than closed.
 	tag, err := c.Exec(ctx, "COMMIT")
-	c.done = true
 	if err != nil {
 		return err
-	} else if tag.String() == "ROLLBACK" {
+	}
+	c.done = true
+	if tag.String() == "ROLLBACK" {
 		return errCommitRolledBack
 	}
 	return nil
