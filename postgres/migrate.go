@@ -90,12 +90,22 @@ func (db *DB) migrate(ctx context.Context) error {
 	if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock($1)`, migrationLock); err != nil {
 		return formatError("lock migrations", err)
 	}
-	if _, err := tx.Exec(ctx, `
-		CREATE TABLE IF NOT EXISTS schema_migrations (
-			version    INT         NOT NULL PRIMARY KEY,
-			applied_at TIMESTAMPTZ NOT NULL DEFAULT now()
-		)`); err != nil {
-		return formatError("create schema_migrations", err)
+	// CREATE TABLE IF NOT EXISTS needs the CREATE privilege even when the table
+	// exists, so look first: a role allowed only to read and write the tables
+	// can then open a database that another role migrated.
+	var exists bool
+	err = tx.QueryRow(ctx, `SELECT to_regclass('schema_migrations') IS NOT NULL`).Scan(&exists)
+	if err != nil {
+		return formatError("find schema_migrations", err)
+	}
+	if !exists {
+		if _, err := tx.Exec(ctx, `
+			CREATE TABLE schema_migrations (
+				version    INT         NOT NULL PRIMARY KEY,
+				applied_at TIMESTAMPTZ NOT NULL DEFAULT now()
+			)`); err != nil {
+			return formatError("create schema_migrations", err)
+		}
 	}
 
 	// Refuse a database from the future before changing anything.
