@@ -5,13 +5,8 @@ import "time"
 // AuditEvent is one entry of the audit trail: a security-relevant change or
 // attempt, written in the same transaction as the change it describes, so that
 // after a crash the trail and the data still agree. The trail is append-only:
-// the storage contract has no way to change or delete an event, and the
-// database refuses it too.
-//
-// TODO(audit): events are never pruned, so the table grows with every sign-in
-// and refresh. A retention setting, and pruning older events in batches as Prune
-// does for sessions, is missing; until then operators must archive and clear
-// the table by hand, outside gatepass.
+// the storage contract has no way to change an event, and deletes only those
+// older than the retention, through Prune; the database refuses anything else.
 type AuditEvent struct {
 	ID         int64
 	OccurredAt time.Time

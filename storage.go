@@ -109,14 +109,16 @@ type Tx interface {
 	FindSecret(ctx context.Context, name string) ([]byte, error)
 
 	// Prune deletes rows that can no longer matter and reports how many. Refresh
-	// tokens of deleted sessions go with them.
+	// tokens of deleted sessions go with them. It is the only way to delete audit
+	// events, and only those before filter.AuditBefore.
 	Prune(ctx context.Context, filter PruneFilter) (PruneResult, error)
 
 	// CreateAuditEvent appends e to the audit trail and sets its ID, at the
 	// latest when the transaction commits: a store may send the write together
 	// with the next statement, so a failure to write it can be returned by a
 	// later call or by the commit. Returns EINVALID for a zero OccurredAt or an
-	// empty Kind. Nothing changes or deletes an event: the database refuses both.
+	// empty Kind. Nothing changes an event, and only Prune deletes one: the
+	// database refuses anything else.
 	CreateAuditEvent(ctx context.Context, e *AuditEvent) error
 	// FindAuditEvents lists the events filter selects, newest first.
 	FindAuditEvents(ctx context.Context, filter AuditFilter) ([]*AuditEvent, error)
@@ -169,6 +171,9 @@ type PruneFilter struct {
 	RevokedBefore time.Time
 	// KeysRetiredBefore: retired signing keys retired before it.
 	KeysRetiredBefore time.Time
+	// AuditBefore: audit events that occurred before it, oldest first. Prune's
+	// deletes are the only ones the database lets through.
+	AuditBefore time.Time
 
 	// Limit caps the rows deleted per table in one call, so a large backlog is
 	// removed in short transactions that never stall requests. 0 means no cap.
@@ -183,4 +188,5 @@ type PruneResult struct {
 	// RefreshTokens includes the tokens deleted with their sessions.
 	RefreshTokens int
 	Keys          int
+	AuditEvents   int
 }

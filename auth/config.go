@@ -50,6 +50,10 @@ type Config struct {
 	// recent sign-outs and reuse events can still be inspected.
 	RevokedRetention time.Duration
 
+	// AuditRetention is how long audit events are kept before pruning deletes
+	// them; 0 keeps them forever.
+	AuditRetention time.Duration
+
 	// RevocationCheck makes VerifyAccessToken refuse the access tokens of revoked
 	// sessions, on every instance sharing the store, within about one
 	// RevocationPollInterval, instead of letting them live until they expire.
@@ -82,6 +86,7 @@ func DefaultConfig() Config {
 		ClientID:          "gatepass",
 		KeyReloadInterval: time.Minute,
 		RevokedRetention:  24 * time.Hour,
+		AuditRetention:    90 * 24 * time.Hour,
 
 		RevocationPollInterval: 500 * time.Millisecond,
 		TokenCache:             token.DefaultCacheSize,
@@ -122,6 +127,8 @@ func (c Config) Validate() error {
 		return errors.New("client-id: must be 1-64 characters of A-Z a-z 0-9 . _ : -")
 	case c.TokenCache < 0:
 		return fmt.Errorf("token-cache: must be at least 0, got %d", c.TokenCache)
+	case c.AuditRetention < 0:
+		return fmt.Errorf("audit-retention: must be at least 0, got %s", c.AuditRetention)
 	case c.KeyReloadInterval < time.Second:
 		return fmt.Errorf("key-reload-interval: must be at least 1s, got %s",
 			c.KeyReloadInterval)

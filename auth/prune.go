@@ -2,6 +2,7 @@ package auth
 
 import (
 	"context"
+	"fmt"
 	"sync"
 	"time"
 
@@ -15,18 +16,44 @@ import (
 const pruneBatch = 500
 
 // Prune deletes expired refresh tokens and sessions, sessions revoked longer ago
-// than the retention, and retired keys no token can still need. It works in short
-// batches until nothing is left.
+// than the retention, retired keys no token can still need, and audit events
+// older than Config.AuditRetention. It works in short batches until nothing is
+// left.
+//
+// Audit events go last, in transactions of their own: a database role that may
+// not delete them fails only that part, which is returned as an error after
+// the rest is done.
 func (s *Service) Prune(ctx context.Context) (gatepass.PruneResult, error) {
 	now := s.now()
-	filter := gatepass.PruneFilter{
+	total, err := s.pruneBatches(ctx, gatepass.PruneFilter{
 		ExpiredBefore: now.Add(-s.cfg.Leeway),
 		RevokedBefore: now.Add(-s.cfg.RevokedRetention),
 		KeysRetiredBefore: now.Add(-s.cfg.KeyReloadInterval - s.cfg.AccessTTL -
 			s.cfg.Leeway),
 		Limit: pruneBatch,
+	})
+	if err != nil {
+		return total, err
 	}
 
+	if s.cfg.AuditRetention > 0 {
+		r, err := s.pruneBatches(ctx, gatepass.PruneFilter{
+			AuditBefore: now.Add(-s.cfg.AuditRetention), Limit: pruneBatch})
+		total.AuditEvents = r.AuditEvents
+		if err != nil {
+			return total, fmt.Errorf("prune audit events: %w", err)
+		}
+	}
+
+	s.Logger.Info("pruned", attrSessions, total.Sessions, attrRefreshTokens,
+		total.RefreshTokens, attrKeys, total.Keys, attrAuditEvents, total.AuditEvents)
+	return total, nil
+}
+
+// pruneBatches runs Tx.Prune with filter, one batch per transaction, until a
+// batch deletes less than a full batch of every kind.
+func (s *Service) pruneBatches(ctx context.Context,
+	filter gatepass.PruneFilter) (gatepass.PruneResult, error) {
 	var total gatepass.PruneResult
 	for {
 		start := time.Now()
@@ -43,8 +70,10 @@ func (s *Service) Prune(ctx context.Context) (gatepass.PruneResult, error) {
 		total.Sessions += r.Sessions
 		total.RefreshTokens += r.RefreshTokens
 		total.Keys += r.Keys
-		if r.Sessions < pruneBatch && r.RefreshTokens < pruneBatch && r.Keys < pruneBatch {
-			break
+		total.AuditEvents += r.AuditEvents
+		if r.Sessions < pruneBatch && r.RefreshTokens < pruneBatch && r.Keys < pruneBatch &&
+			r.AuditEvents < pruneBatch {
+			return total, nil
 		}
 
 		// Rest as long as the batch took, so the writers queued behind it take the
@@ -54,10 +83,6 @@ func (s *Service) Prune(ctx context.Context) (gatepass.PruneResult, error) {
 			return total, err
 		}
 	}
-
-	s.Logger.Info("pruned", attrSessions, total.Sessions, attrRefreshTokens,
-		total.RefreshTokens, attrKeys, total.Keys)
-	return total, nil
 }
 
 // sleep waits for d or until ctx ends, and then returns ctx's error.

@@ -33,6 +33,7 @@ const (
 	attrSessions      = "sessions"
 	attrRefreshTokens = "refresh_tokens"
 	attrKeys          = "keys"
+	attrAuditEvents   = "audit_events"
 )
 
 // Service is the token service. Set the optional exported fields before Open.

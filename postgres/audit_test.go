@@ -2,7 +2,9 @@ package postgres_test
 
 import (
 	"context"
+	"fmt"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/jackc/pgx/v5"
@@ -27,7 +29,10 @@ func TestAudit_AppendOnly(t *testing.T) {
 		_, err := conn.Exec(ctx, query)
 		return err
 	}
-	storetest.AuditAppendOnly(t, db, exec)
+	storetest.AuditAppendOnly(t, db, exec, func(ctx context.Context, cutoff time.Time,
+		query string) error {
+		return execPruning(ctx, conn, cutoff, query)
+	})
 
 	before := findAllEvents(t, db)
 	if err := exec(t.Context(), `TRUNCATE audit_events`); err == nil {
@@ -36,6 +41,27 @@ func TestAudit_AppendOnly(t *testing.T) {
 	if diff := cmp.Diff(findAllEvents(t, db), before); diff != "" {
 		t.Errorf("events after TRUNCATE (-got +want):\n%s", diff)
 	}
+}
+
+// execPruning runs query in a transaction that sets gatepass.audit_prune to
+// cutoff, as Prune does to delete older audit events.
+func execPruning(ctx context.Context, conn *pgx.Conn, cutoff time.Time, query string) error {
+	tx, err := conn.Begin(ctx)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback(context.Background())
+
+	// SET takes no parameters; the cutoff is the test's own, never outside input.
+	set := fmt.Sprintf("SET LOCAL gatepass.audit_prune = '%s'",
+		cutoff.UTC().Format(time.RFC3339Nano))
+	if _, err := tx.Exec(ctx, set); err != nil {
+		return err
+	}
+	if _, err := tx.Exec(ctx, query); err != nil {
+		return err
+	}
+	return tx.Commit(ctx)
 }
 
 func findAllEvents(tb testing.TB, db gatepass.Store) []*gatepass.AuditEvent {

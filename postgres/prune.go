@@ -8,9 +8,10 @@ import (
 )
 
 // Prune deletes expired refresh tokens, expired or long-revoked sessions with all
-// their refresh tokens, and long-retired signing keys. A zero time in filter turns
-// its rule off. Limit caps the rows each rule deletes: expired tokens, sessions and
-// keys; the tokens of a deleted session go with it whatever their number.
+// their refresh tokens, long-retired signing keys and old audit events. A zero time
+// in filter turns its rule off. Limit caps the rows each rule deletes: expired
+// tokens, sessions, keys and events; the tokens of a deleted session go with it
+// whatever their number.
 //
 // PruneResult.RefreshTokens counts every token deleted: the expired ones and those
 // of the deleted sessions.
@@ -50,7 +51,42 @@ func (tx *tx) Prune(ctx context.Context,
 			return result, formatError("prune signing keys", err)
 		}
 	}
+
+	// Audit events older than the retention.
+	if !filter.AuditBefore.IsZero() {
+		result.AuditEvents, err = tx.pruneAudit(ctx, filter.AuditBefore, limit)
+		if err != nil {
+			return result, err
+		}
+	}
 	return result, nil
+}
+
+// pruneAudit deletes up to limit audit events that occurred before before,
+// oldest first through the occurred_at index. The append-only trigger lets a
+// DELETE through only for events older than the transaction's
+// gatepass.audit_prune setting, so the cutoff is set just before the DELETE
+// and cleared after it; both go out in the DELETE's and the COMMIT's round
+// trips.
+func (tx *tx) pruneAudit(ctx context.Context, before time.Time, limit any) (int, error) {
+	// set_config(..., true) is SET LOCAL with a bound value. The text form is
+	// truncated as timeArg truncates, since TIMESTAMPTZ would round the rest.
+	cutoff := before.UTC().Truncate(time.Microsecond).Format(time.RFC3339Nano)
+	tx.tx.hold("set audit prune cutoff",
+		`SELECT set_config('gatepass.audit_prune', $1, true)`, []any{cutoff})
+
+	n, err := tx.exec(ctx, `
+		DELETE FROM audit_events WHERE id IN (
+			SELECT id FROM audit_events WHERE occurred_at < $1
+			ORDER BY occurred_at LIMIT $2)`,
+		timeArg(before), limit)
+	if err != nil {
+		return 0, formatError("prune audit events", err)
+	}
+
+	tx.tx.hold("clear audit prune cutoff",
+		`SELECT set_config('gatepass.audit_prune', '', true)`, nil)
+	return n, nil
 }
 
 // pruneSessions deletes up to limit sessions that expired or were revoked before

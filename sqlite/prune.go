@@ -4,14 +4,16 @@ import (
 	"context"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/gatepass/gatepass"
 )
 
 // Prune deletes expired refresh tokens, expired or long-revoked sessions with all
-// their refresh tokens, and long-retired signing keys. A zero time in filter turns
-// its rule off. Limit caps the rows each rule deletes: expired tokens, sessions and
-// keys; the tokens of a deleted session go with it whatever their number.
+// their refresh tokens, long-retired signing keys and old audit events. A zero time
+// in filter turns its rule off. Limit caps the rows each rule deletes: expired
+// tokens, sessions, keys and events; the tokens of a deleted session go with it
+// whatever their number.
 //
 // PruneResult.RefreshTokens counts every token deleted: the expired ones and those
 // of the deleted sessions.
@@ -49,7 +51,42 @@ func (tx *tx) Prune(ctx context.Context,
 			return result, fmt.Errorf("prune signing keys: %w", err)
 		}
 	}
+
+	// Audit events older than the retention.
+	if !filter.AuditBefore.IsZero() {
+		result.AuditEvents, err = tx.pruneAudit(ctx, filter.AuditBefore, limit)
+		if err != nil {
+			return result, err
+		}
+	}
 	return result, nil
+}
+
+// pruneAudit deletes up to limit audit events that occurred before before,
+// oldest first through the occurred_at index. The append-only trigger lets a
+// DELETE through only for events older than the row of audit_prune_cutoff, so
+// the row is written first and removed again before the transaction can
+// commit.
+func (tx *tx) pruneAudit(ctx context.Context, before time.Time, limit int) (int, error) {
+	if _, err := tx.exec(ctx, `
+		INSERT INTO audit_prune_cutoff (id, occurred_before) VALUES (1, ?)`,
+		timeArg(before)); err != nil {
+		return 0, fmt.Errorf("set audit prune cutoff: %w", err)
+	}
+
+	n, err := tx.exec(ctx, `
+		DELETE FROM audit_events WHERE id IN (
+			SELECT id FROM audit_events WHERE occurred_at < ?
+			ORDER BY occurred_at LIMIT ?)`,
+		timeArg(before), limit)
+	if err != nil {
+		return 0, fmt.Errorf("prune audit events: %w", err)
+	}
+
+	if _, err := tx.exec(ctx, `DELETE FROM audit_prune_cutoff`); err != nil {
+		return 0, fmt.Errorf("clear audit prune cutoff: %w", err)
+	}
+	return n, nil
 }
 
 // pruneSessions deletes up to limit sessions that expired or were revoked before

@@ -61,6 +61,8 @@ func (m *Main) newFlagSet(name string, c *config) *flag.FlagSet {
 		"client_id of tokens requested without one")
 	fs.DurationVar(&c.auth.KeyReloadInterval, "key-reload-interval", def.KeyReloadInterval,
 		"how often signing keys are re-read, so a rotation elsewhere is picked up")
+	fs.DurationVar(&c.auth.AuditRetention, "audit-retention", def.AuditRetention,
+		"how long audit events are kept before prune deletes them; 0 keeps them forever")
 	fs.IntVar(&c.maxHashing, "max-hashing", 0,
 		"password hashes computed at once (default 2 per CPU)")
 	fs.StringVar(&c.logLevel, "log-level", "info", "debug, info, warn or error")

@@ -227,3 +227,81 @@ func TestPostgresMaxConns(t *testing.T) {
 		t.Errorf("the server holds %d connections, want 1 or 2", n)
 	}
 }
+
+// TestPruneWithoutAuditDelete runs "gatepass prune" as a PostgreSQL role that
+// may not delete audit events, as SECURITY.md suggests for a protected trail,
+// but with retention on: the expired session must still be deleted, the old
+// event kept, and the command must fail saying why.
+func TestPruneWithoutAuditDelete(t *testing.T) {
+	dsn := MustCreatePostgres(t)
+	bin := MustBuild(t)
+	if out, err := exec.Command(bin, "migrate", "--db", dsn).CombinedOutput(); err != nil {
+		t.Fatalf("migrate: %v\n%s", err, out)
+	}
+
+	ctx := context.Background()
+	admin, err := pgx.Connect(ctx, dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer admin.Close(ctx)
+	b := make([]byte, 6)
+	rand.Read(b)
+	role := "gatepass_noaudit_" + hex.EncodeToString(b)
+	t.Cleanup(func() {
+		// The database, and with it the role's grants, is dropped by then.
+		c, err := pgx.Connect(context.Background(), testServerURL())
+		if err == nil {
+			c.Exec(context.Background(), "DROP ROLE IF EXISTS "+role)
+			c.Close(context.Background())
+		}
+	})
+	long := time.Now().Add(-365 * 24 * time.Hour)
+	for _, stmt := range []string{
+		"CREATE ROLE " + role + " LOGIN",
+		"GRANT ALL ON ALL TABLES IN SCHEMA public TO " + role,
+		"GRANT ALL ON ALL SEQUENCES IN SCHEMA public TO " + role,
+		"REVOKE DELETE ON audit_events FROM " + role,
+		`INSERT INTO users (name, password_hash, created_at, updated_at)
+			VALUES ('alice', 'x', now(), now())`,
+		`INSERT INTO sessions (id, user_id, client_id, scope, user_agent, ip_address,
+			created_at, last_used_at, expires_at, revoke_reason)
+			SELECT 'old', id, 'gatepass', '', '', '', $1, $1, $1, '' FROM users`,
+		`INSERT INTO audit_events (occurred_at, kind) VALUES ($1, 'sign_in')`,
+	} {
+		var args []any
+		if strings.Contains(stmt, "$1") {
+			args = []any{long}
+		}
+		if _, err := admin.Exec(ctx, stmt, args...); err != nil {
+			t.Fatalf("%s: %v", stmt, err)
+		}
+	}
+
+	u, err := url.Parse(dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	u.User = url.User(role)
+	out, err := exec.Command(bin, "prune", "--db", u.String()).CombinedOutput()
+	if err == nil {
+		t.Errorf("prune succeeded without DELETE on audit_events:\n%s", out)
+	}
+	for _, want := range []string{"pruned 1 sessions", "prune audit events"} {
+		if !strings.Contains(string(out), want) {
+			t.Errorf("prune output lacks %q:\n%s", want, out)
+		}
+	}
+
+	var sessions, events int
+	err = admin.QueryRow(ctx, `SELECT (SELECT count(*) FROM sessions),
+		(SELECT count(*) FROM audit_events WHERE occurred_at < now() - interval '300 days')`,
+	).Scan(&sessions, &events)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sessions != 0 || events != 1 {
+		t.Errorf("after prune: %d sessions and %d old events, want 0 and 1",
+			sessions, events)
+	}
+}

@@ -190,36 +190,75 @@ func testAuditOutlivesPrune(t *testing.T, s gatepass.Store) {
 	}
 }
 
-// AuditAppendOnly checks that the database itself refuses to change or delete
-// audit events, whatever the code above it does. exec runs one SQL statement on
-// s's database outside the storage contract, as a bug or an injected statement
-// would; each engine passes its own. The statements are plain SQL both engines
-// speak.
+// AuditAppendOnly checks that the database itself refuses to change audit
+// events, and to delete them except as Prune does, whatever the code above it
+// does. exec runs one SQL statement on s's database outside the storage
+// contract, as a bug or an injected statement would; execPruning runs one in a
+// transaction that first takes the permission Prune takes to delete the events
+// before cutoff, and gives it up again before committing. Each engine passes its
+// own; the statements are plain SQL both engines speak.
 func AuditAppendOnly(t *testing.T, s gatepass.Store,
-	exec func(ctx context.Context, query string) error) {
+	exec func(ctx context.Context, query string) error,
+	execPruning func(ctx context.Context, cutoff time.Time, query string) error) {
 	ctx := t.Context()
+	ancient := newEvent(gatepass.AuditSignIn, now.Add(-3*time.Hour), 1, "s1")
+	old := newEvent(gatepass.AuditRefresh, now.Add(-time.Hour), 1, "s1")
 	e := newEvent(gatepass.AuditSignIn, now, 1, "s1")
-	createEvents(t, s, e)
+	createEvents(t, s, ancient, old, e)
 
+	// A real prune first: what it allows must not outlive its transaction.
+	r := prune(t, s, gatepass.PruneFilter{AuditBefore: now.Add(-2 * time.Hour)})
+	if r.AuditEvents != 1 {
+		t.Fatalf("Prune deleted %d events, want 1", r.AuditEvents)
+	}
+
+	// With a cutoff set the statement runs as in a pruning transaction.
+	cutoff := now.Add(-30 * time.Minute)
 	tests := []struct {
-		name  string
-		query string
+		name   string
+		query  string
+		cutoff time.Time
 	}{
 		{name: "update", query: `UPDATE audit_events SET reason = 'nothing to see'`},
 		{name: "update-one", query: `UPDATE audit_events SET user_id = 2 WHERE kind = 'sign_in'`},
 		{name: "delete", query: `DELETE FROM audit_events WHERE kind = 'sign_in'`},
+		{name: "delete-old", query: `DELETE FROM audit_events WHERE kind = 'refresh'`},
 		{name: "delete-all", query: `DELETE FROM audit_events`},
+		{name: "update-old-pruning", cutoff: cutoff,
+			query: `UPDATE audit_events SET reason = 'x' WHERE kind = 'refresh'`},
+		{name: "delete-newer-pruning", cutoff: cutoff,
+			query: `DELETE FROM audit_events WHERE kind = 'sign_in'`},
+		{name: "delete-at-cutoff-pruning", cutoff: now,
+			query: `DELETE FROM audit_events WHERE kind = 'sign_in'`},
+		{name: "delete-all-pruning", cutoff: cutoff, query: `DELETE FROM audit_events`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			if err := exec(ctx, tt.query); err == nil {
+			var err error
+			if tt.cutoff.IsZero() {
+				err = exec(ctx, tt.query)
+			} else {
+				err = execPruning(ctx, tt.cutoff, tt.query)
+			}
+			if err == nil {
 				t.Errorf("%s succeeded, want it refused", tt.query)
 			}
 			got := findEvents(t, s, gatepass.AuditFilter{})
-			if diff := cmp.Diff(got, []*gatepass.AuditEvent{e}); diff != "" {
+			if diff := cmp.Diff(got, []*gatepass.AuditEvent{e, old}); diff != "" {
 				t.Errorf("events after %s (-got +want):\n%s", tt.query, diff)
 			}
 		})
+	}
+
+	// With the permission, the events before the cutoff can go; the check above
+	// refused the newer ones, not the mechanism.
+	err := execPruning(ctx, cutoff, `DELETE FROM audit_events WHERE kind = 'refresh'`)
+	if err != nil {
+		t.Errorf("delete of an event before the cutoff: %v", err)
+	}
+	left := findEvents(t, s, gatepass.AuditFilter{})
+	if diff := cmp.Diff(left, []*gatepass.AuditEvent{e}); diff != "" {
+		t.Errorf("events after pruning by hand (-got +want):\n%s", diff)
 	}
 
 	// Appending still works.

@@ -5,10 +5,6 @@
 -- user_id and session_id are plain columns, not foreign keys: the trail must
 -- outlive the sessions prune deletes. users.id comes from an identity sequence,
 -- so a user_id here never comes to name another account.
---
--- TODO(audit): rows are never pruned. A retention setting and batched pruning
--- of old events are missing, so the table grows with every sign-in and refresh
--- until an operator archives it.
 CREATE TABLE audit_events (
 	id          BIGINT      GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
 	occurred_at TIMESTAMPTZ NOT NULL,
