@@ -79,20 +79,7 @@ func testConcurrentLockRefreshToken(t *testing.T, s gatepass.Store) {
 	}
 	wg.Wait()
 
-	winner := -1
-	for i, err := range errs {
-		switch {
-		case err == nil && winner >= 0:
-			t.Errorf("rotations %d and %d both succeeded", winner, i)
-		case err == nil:
-			winner = i
-		case !errors.Is(err, errUsed):
-			t.Errorf("rotation %d: %v; want the token seen used", i, err)
-		}
-	}
-	if winner < 0 {
-		t.Fatal("no rotation succeeded")
-	}
+	winner := onlyWinner(t, errs, func(err error) bool { return errors.Is(err, errUsed) })
 	tok.UsedAt = next[winner].CreatedAt
 	checkToken(t, s, tok)
 	checkToken(t, s, next[winner])

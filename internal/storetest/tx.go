@@ -235,21 +235,9 @@ func testConcurrentRotation(lock bool) func(t *testing.T, s gatepass.Store) {
 		}
 		wg.Wait()
 
-		winner := -1
-		for i, err := range errs {
-			switch {
-			case err == nil && winner >= 0:
-				t.Errorf("rotations %d and %d both succeeded", winner, i)
-			case err == nil:
-				winner = i
-			case errors.Is(err, errUsed), gatepass.ErrorCode(err) == gatepass.ECONFLICT:
-			default:
-				t.Errorf("rotation %d: %v", i, err)
-			}
-		}
-		if winner < 0 {
-			t.Fatal("no rotation succeeded")
-		}
+		winner := onlyWinner(t, errs, func(err error) bool {
+			return errors.Is(err, errUsed) || gatepass.ErrorCode(err) == gatepass.ECONFLICT
+		})
 		tok.UsedAt = usedAt(winner)
 		checkToken(t, s, tok)
 	}
