@@ -20,6 +20,7 @@ import (
 const (
 	attrHost     = "host"
 	attrDatabase = "database"
+	attrError    = "error"
 	attrVersion  = "version"
 	attrName     = "name"
 )
@@ -60,7 +61,9 @@ var _ gatepass.Store = (*DB)(nil)
 //     from all reconnecting at once), so connections follow a failover or DNS
 //     change and backend memory stays bounded;
 //   - a connection idle for over a second is pinged (5s limit) before use, so one
-//     the server closed meanwhile is replaced instead of failing a request;
+//     the server closed meanwhile is replaced instead of failing a request; a
+//     transaction whose first batch still finds its connection dead runs once
+//     more on another (see run);
 //   - a 10s connect timeout unless the DSN sets connect_timeout, since the
 //     pool's background connections have no caller deadline;
 //   - pgx's default query mode: each statement is prepared once per connection

@@ -40,27 +40,49 @@ type tx struct {
 
 // run runs fn in a transaction with opts and commits it if fn returns nil. The
 // deferred rollback undoes everything when fn fails or panics.
+//
+// A pooled connection can die between two uses, as when PostgreSQL restarts or
+// an operator ends its backend; the pool pings only those idle for over a
+// second. When the transaction's first batch fails for that reason, nothing of
+// it can have taken effect (that batch began it and did not commit it), so fn
+// runs once more on another connection. fn must therefore do nothing before its
+// first statement that it could not do twice, as every caller's fn does.
 func (db *DB) run(ctx context.Context, opts pgx.TxOptions, fn func(gatepass.Tx) error) error {
 	if db.pool == nil {
 		return errNotOpen
 	}
 
+	retry, err := db.runOnce(ctx, opts, fn)
+	if retry && ctx.Err() == nil {
+		db.Logger.Info("connection lost before the transaction began; retrying",
+			attrError, err)
+		_, err = db.runOnce(ctx, opts, fn)
+	}
+	return err
+}
+
+// runOnce is one attempt of run. retry reports that the first batch failed
+// because the connection was unusable, so that the transaction never began.
+func (db *DB) runOnce(ctx context.Context, opts pgx.TxOptions,
+	fn func(gatepass.Tx) error) (retry bool, err error) {
 	conn, err := db.pool.Acquire(ctx)
 	if err != nil {
-		return formatError("begin", err)
+		return false, formatError("begin", err)
 	}
 	defer conn.Release()
 	c := &txConn{conn: conn, begin: beginStatement(opts)}
 	defer c.rollback(ctx)
 
 	if err := fn(&tx{tx: c, now: db.Now().UTC()}); err != nil {
-		return err
+		return c.lostBeforeBegin, err
 	}
 	if err := c.commit(ctx); err != nil {
-		// When the connection broke, the commit may or may not have happened.
-		return formatError("commit", err)
+		// When the connection broke, the commit may or may not have happened,
+		// unless the batch that broke was also the one that began the
+		// transaction and it never reached the server.
+		return false, formatError("commit", err)
 	}
-	return nil
+	return false, nil
 }
 
 // beginStatement is the BEGIN statement of a transaction with opts.

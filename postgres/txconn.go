@@ -25,6 +25,11 @@ type txConn struct {
 
 	held []heldStatement
 	done bool // the transaction has been committed or rolled back
+
+	// firstBatch is set while the batch that begins the transaction is out;
+	// lostBeforeBegin records that it failed because the connection was
+	// unusable, so that nothing of the transaction took effect.
+	firstBatch, lostBeforeBegin bool
 }
 
 // heldStatement is a statement waiting to go out with the next batch.
@@ -57,6 +62,7 @@ func (c *txConn) direct() bool {
 func (c *txConn) send(ctx context.Context, sql string, args []any) (pgx.BatchResults, error) {
 	var b pgx.Batch
 	begin := c.begin
+	c.firstBatch = begin != ""
 	if begin != "" {
 		b.Queue(begin)
 		c.begin = ""
@@ -72,7 +78,7 @@ func (c *txConn) send(ctx context.Context, sql string, args []any) (pgx.BatchRes
 	if begin != "" {
 		if _, err := br.Exec(); err != nil {
 			br.Close()
-			return nil, fmt.Errorf("begin: %w", err)
+			return nil, c.failed(fmt.Errorf("begin: %w", err))
 		}
 	}
 	for _, h := range held {
@@ -84,7 +90,7 @@ func (c *txConn) send(ctx context.Context, sql string, args []any) (pgx.BatchRes
 		}
 		if err != nil {
 			br.Close()
-			return nil, fmt.Errorf("%s: %w", h.what, err)
+			return nil, c.failed(fmt.Errorf("%s: %w", h.what, err))
 		}
 	}
 	return br, nil
@@ -93,6 +99,7 @@ func (c *txConn) send(ctx context.Context, sql string, args []any) (pgx.BatchRes
 // Exec runs sql, after anything held back, and returns its command tag.
 func (c *txConn) Exec(ctx context.Context, sql string, args ...any) (pgconn.CommandTag, error) {
 	if c.direct() {
+		c.firstBatch = false
 		return c.conn.Exec(ctx, sql, args...)
 	}
 
@@ -101,12 +108,23 @@ func (c *txConn) Exec(ctx context.Context, sql string, args ...any) (pgconn.Comm
 		return pgconn.CommandTag{}, err
 	}
 	tag, err := br.Exec()
-	return tag, errors.Join(err, br.Close())
+	return tag, c.failed(errors.Join(err, br.Close()))
+}
+
+// failed notes err, if any, of the batch that began the transaction: when
+// the connection was unusable, the transaction never took effect. It returns
+// err.
+func (c *txConn) failed(err error) error {
+	if err != nil && c.firstBatch && isUnavailable(err) {
+		c.lostBeforeBegin = true
+	}
+	return err
 }
 
 // QueryRow runs sql, after anything held back, when its row is scanned.
 func (c *txConn) QueryRow(ctx context.Context, sql string, args ...any) pgx.Row {
 	if c.direct() {
+		c.firstBatch = false
 		return c.conn.QueryRow(ctx, sql, args...)
 	}
 	return &batchRow{ctx: ctx, c: c, sql: sql, args: args}
@@ -130,12 +148,13 @@ func (r *batchRow) Scan(dest ...any) error {
 	if closeErr := br.Close(); err == nil {
 		err = closeErr
 	}
-	return err
+	return r.c.failed(err)
 }
 
 // Query runs sql, after anything held back. Closing the rows ends the batch.
 func (c *txConn) Query(ctx context.Context, sql string, args ...any) (pgx.Rows, error) {
 	if c.direct() {
+		c.firstBatch = false
 		return c.conn.Query(ctx, sql, args...)
 	}
 
@@ -146,7 +165,7 @@ func (c *txConn) Query(ctx context.Context, sql string, args ...any) (pgx.Rows, 
 	rows, err := br.Query()
 	if err != nil {
 		br.Close()
-		return nil, err
+		return nil, c.failed(err)
 	}
 	return &batchRows{Rows: rows, br: br}, nil
 }

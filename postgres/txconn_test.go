@@ -1,7 +1,10 @@
 package postgres_test
 
 import (
+	"bytes"
 	"context"
+	"log/slog"
+	"strings"
 	"testing"
 	"time"
 
@@ -66,5 +69,57 @@ func TestTransactionsKeepTheirConnection(t *testing.T) {
 	if o, h := postgres.PoolCounts(db); o != opened || h != held {
 		t.Errorf("pool: %d connections opened and %d held after the failures, "+
 			"%d and %d before", o, h, opened, held)
+	}
+}
+
+// TestUpdate_RetriesOnDeadConnection ends the backend of the pool's only,
+// idle connection, as a PostgreSQL restart or an operator would, and runs a
+// transaction at once, before the pool would ping the connection: the first
+// batch fails, nothing of the transaction took effect, so it runs again on a
+// new connection and succeeds. The change it makes is there exactly once.
+func TestUpdate_RetriesOnDeadConnection(t *testing.T) {
+	dsn := CreateDatabase(t)
+	var logs bytes.Buffer
+	db := postgres.NewDB(dsn)
+	db.Logger = slog.New(slog.NewTextHandler(&logs, nil))
+	db.MaxConns = 1
+	if err := db.Open(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	ctx := t.Context()
+	alice := createUser(t, db, "alice")
+
+	// pg_terminate_backend with a timeout waits until the backend has exited.
+	var ended bool
+	err := AdminConn(t).QueryRow(ctx, `
+		SELECT bool_and(pg_terminate_backend(pid, 5000)) FROM pg_stat_activity
+		WHERE datname = $1 AND pid <> pg_backend_pid()`,
+		databaseName(t, dsn)).Scan(&ended)
+	if err != nil || !ended {
+		t.Fatalf("terminate the pool's backend: %v (ended %v)", err, ended)
+	}
+
+	err = db.Update(ctx, func(tx gatepass.Tx) error {
+		return tx.CreateSession(ctx, &gatepass.Session{ID: "s1", UserID: alice.ID,
+			ClientID: "gatepass", CreatedAt: time.Now(), LastUsedAt: time.Now(),
+			ExpiresAt: time.Now().Add(time.Hour)})
+	})
+	if err != nil {
+		t.Fatalf("Update after the connection died: %v", err)
+	}
+	if !strings.Contains(logs.String(), "retrying") {
+		t.Errorf("the transaction was not retried; the test did not hit a dead "+
+			"connection:\n%s", logs.String())
+	}
+	err = db.View(ctx, func(tx gatepass.Tx) error {
+		sessions, err := tx.FindSessions(ctx, gatepass.SessionFilter{})
+		if len(sessions) != 1 {
+			t.Errorf("%d sessions, want 1", len(sessions))
+		}
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
 	}
 }
