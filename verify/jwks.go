@@ -226,7 +226,12 @@ func readJWKSFile(path string) ([]*token.Key, error) {
 		return nil, fmt.Errorf("read jwks: %w", err)
 	}
 	defer f.Close()
-	body, err := io.ReadAll(io.LimitReader(f, maxJWKSBytes+1))
+	return parseJWKS(f)
+}
+
+// parseJWKS reads a JWK Set of at most maxJWKSBytes from r and parses it.
+func parseJWKS(r io.Reader) ([]*token.Key, error) {
+	body, err := io.ReadAll(io.LimitReader(r, maxJWKSBytes+1))
 	if err != nil {
 		return nil, fmt.Errorf("read jwks: %w", err)
 	} else if len(body) > maxJWKSBytes {
@@ -256,13 +261,7 @@ func getJWKS(ctx context.Context, client *http.Client,
 		return nil, 0, fmt.Errorf("get jwks: status %d", res.StatusCode)
 	}
 
-	body, err := io.ReadAll(io.LimitReader(res.Body, maxJWKSBytes+1))
-	if err != nil {
-		return nil, 0, fmt.Errorf("read jwks: %w", err)
-	} else if len(body) > maxJWKSBytes {
-		return nil, 0, fmt.Errorf("read jwks: larger than %d bytes", maxJWKSBytes)
-	}
-	keys, err := token.ParseJWKS(body)
+	keys, err := parseJWKS(res.Body)
 	if err != nil {
 		return nil, 0, err
 	}
