@@ -53,7 +53,7 @@ func (s *Service) Login(ctx context.Context, req LoginRequest) (_ *TokenPair, er
 
 	pair, err := s.startSession(ctx, checked, scope, clientID, req.Client)
 	if errors.Is(err, gatepass.ErrInvalidCredentials) {
-		s.record401(ctx, req, checked.user.ID, reasonAccountChanged, "")
+		s.recordFailedSignIn(ctx, req, checked.user.ID, reasonAccountChanged, "")
 	}
 	if err != nil {
 		return nil, err
@@ -127,13 +127,13 @@ func (s *Service) checkPassword(ctx context.Context, req LoginRequest) (*checked
 func (s *Service) loginFailed(ctx context.Context, req LoginRequest, userID int64,
 	reason string) {
 	locks := s.lockoutFailed(ctx, req)
-	s.record401(ctx, req, userID, reason, locks)
+	s.recordFailedSignIn(ctx, req, userID, reason, locks)
 }
 
-// record401 logs a refused sign-in and records it in the audit trail, with the
+// recordFailedSignIn logs a refused sign-in and records it in the audit trail, with the
 // name as submitted, the server's reason and the locks it started (in Detail);
 // never the password.
-func (s *Service) record401(ctx context.Context, req LoginRequest, userID int64,
+func (s *Service) recordFailedSignIn(ctx context.Context, req LoginRequest, userID int64,
 	reason, locks string) {
 	c := req.Client
 	s.Logger.Warn("sign-in failed", attrUserID, userID, attrReason, reason,
