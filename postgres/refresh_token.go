@@ -54,6 +54,16 @@ func (tx *tx) FindRefreshToken(ctx context.Context,
 	return &t, nil
 }
 
+// findRefreshableSQL reads a token with its session and user, built once rather
+// than on every rotation.
+var findRefreshableSQL = `
+	SELECT ` + prefixed("t", refreshTokenColumns) + `, ` + prefixed("s", sessionColumns) + `,
+		` + prefixed("u", userColumns) + `
+	FROM refresh_tokens t
+	JOIN sessions s ON s.id = t.session_id
+	JOIN users u ON u.id = s.user_id
+	WHERE t.hash = $1`
+
 // LockRefreshToken finds the token whose SHA-256 hash is hash and locks its
 // session. The lock and the read go out in one batch but are two statements:
 // under READ COMMITTED each statement reads the rows committed when it starts,
@@ -72,15 +82,7 @@ func (tx *tx) LockRefreshToken(ctx context.Context, hash []byte) (*gatepass.Refr
 	var s gatepass.Session
 	var u gatepass.User
 	dest := append(append(refreshTokenFields(&t), sessionFields(&s)...), userFields(&u)...)
-	err := tx.tx.QueryRow(ctx, `
-		SELECT `+prefixed("t", refreshTokenColumns)+`, `+prefixed("s", sessionColumns)+`,
-			`+prefixed("u", userColumns)+`
-		FROM refresh_tokens t
-		JOIN sessions s ON s.id = t.session_id
-		JOIN users u ON u.id = s.user_id
-		WHERE t.hash = $1`,
-		hash,
-	).Scan(dest...)
+	err := tx.tx.QueryRow(ctx, findRefreshableSQL, hash).Scan(dest...)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return nil, nil, nil, gatepass.Errorf(gatepass.ENOTFOUND, "refresh token not found")
 	} else if err != nil {
