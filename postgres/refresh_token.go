@@ -88,6 +88,7 @@ func (tx *tx) LockRefreshToken(ctx context.Context, hash []byte) (*gatepass.Refr
 	} else if err != nil {
 		return nil, nil, nil, formatError("lock refresh token", err)
 	}
+	tx.locked = lockedToken{hash: t.Hash, sessionID: t.SessionID, used: !t.UsedAt.IsZero()}
 	return &t, &s, &u, nil
 }
 
@@ -117,50 +118,4 @@ func (tx *tx) MarkRefreshTokenUsed(ctx context.Context, hash []byte, at time.Tim
 		return err
 	}
 	return gatepass.Errorf(gatepass.ECONFLICT, "refresh token already used")
-}
-
-// RotateRefreshToken marks the token used, stores next and touches the session
-// in one statement, so one round trip instead of three, and all or nothing: the
-// successor is inserted only for a token this statement marked, and the session
-// touched only for an inserted successor. Of two transactions rotating one
-// token, the second waits for the first's row lock and then marks nothing.
-func (tx *tx) RotateRefreshToken(ctx context.Context, hash []byte,
-	next *gatepass.RefreshToken) error {
-	if err := requireTime(next.CreatedAt, "use"); err != nil {
-		return err
-	}
-
-	n, err := tx.exec(ctx, `
-		WITH used AS (
-			UPDATE refresh_tokens SET used_at = $1
-			WHERE hash = $2 AND used_at IS NULL AND session_id = $3
-			RETURNING session_id
-		), successor AS (
-			INSERT INTO refresh_tokens
-				(hash, session_id, generation, created_at, expires_at, used_at)
-			SELECT $4::bytea, session_id, $5::bigint, $1, $6::timestamptz,
-				$7::timestamptz
-			FROM used
-			RETURNING session_id
-		)
-		UPDATE sessions SET last_used_at = $1
-		WHERE id IN (SELECT session_id FROM successor)`,
-		timeArg(next.CreatedAt), hash, next.SessionID, next.Hash, next.Generation,
-		timeArg(next.ExpiresAt), timeArg(next.UsedAt))
-	if isDuplicate(err) {
-		return gatepass.Errorf(gatepass.ECONFLICT, "refresh token already exists")
-	} else if err != nil {
-		return formatError("rotate refresh token", err)
-	} else if n == 1 {
-		return nil
-	}
-
-	// Nothing changed: explain why.
-	t, err := tx.FindRefreshToken(ctx, hash)
-	if err != nil {
-		return err
-	} else if !t.UsedAt.IsZero() {
-		return gatepass.Errorf(gatepass.ECONFLICT, "refresh token already used")
-	}
-	return gatepass.Errorf(gatepass.EINVALID, "successor belongs to another session")
 }

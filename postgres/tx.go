@@ -36,6 +36,10 @@ type tx struct {
 
 	// now is taken once per transaction, so rows it dates agree.
 	now time.Time
+
+	// locked is the refresh token LockRefreshToken last read, until it is
+	// rotated.
+	locked lockedToken
 }
 
 // run runs fn in a transaction with opts and commits it if fn returns nil. The
@@ -146,6 +150,7 @@ func limitArg(n int) any {
 const (
 	codeUniqueViolation     = "23505"
 	codeForeignKeyViolation = "23503"
+	codeDivisionByZero      = "22012"
 	codeUndefinedTable      = "42P01"
 	codeAdminShutdown       = "57P01"
 	codeCrashShutdown       = "57P02"

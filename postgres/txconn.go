@@ -38,6 +38,9 @@ type heldStatement struct {
 	sql  string
 	args []any
 	dest []any // where to scan the row it returns; nil for none
+
+	// fail, when set, turns the statement's error into the one returned.
+	fail func(error) error
 }
 
 // errCommitRolledBack reports a COMMIT that PostgreSQL answered with ROLLBACK:
@@ -49,6 +52,12 @@ var errCommitRolledBack = errors.New("commit unexpectedly resulted in rollback")
 // return exactly one row, which is scanned into dest.
 func (c *txConn) hold(what, sql string, args []any, dest ...any) {
 	c.held = append(c.held, heldStatement{what: what, sql: sql, args: args, dest: dest})
+}
+
+// holdChecked queues a write to go out with the next batch, like hold, but its
+// error, if any, is the one fail makes of it.
+func (c *txConn) holdChecked(sql string, args []any, fail func(error) error) {
+	c.held = append(c.held, heldStatement{sql: sql, args: args, fail: fail})
 }
 
 // direct reports whether nothing is held back, so a statement can go alone.
@@ -90,6 +99,9 @@ func (c *txConn) send(ctx context.Context, sql string, args []any) (pgx.BatchRes
 		}
 		if err != nil {
 			br.Close()
+			if h.fail != nil {
+				return nil, c.failed(h.fail(err))
+			}
 			return nil, c.failed(fmt.Errorf("%s: %w", h.what, err))
 		}
 	}

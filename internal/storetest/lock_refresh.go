@@ -84,3 +84,38 @@ func testConcurrentLockRefreshToken(t *testing.T, s gatepass.Store) {
 	checkToken(t, s, tok)
 	checkToken(t, s, next[winner])
 }
+
+// testLockedRotationConflict rotates, under its session's lock, a token that the
+// same transaction has already marked used. An engine may send such a rotation
+// only with the commit, so the conflict may surface there; either way it must
+// be ECONFLICT, and nothing of the transaction may be kept: not the mark, not
+// a successor, not the session's last use.
+func testLockedRotationConflict(t *testing.T, s gatepass.Store) {
+	ctx := t.Context()
+	alice := createUser(t, s, "alice")
+	sess := newSession("s1", alice.ID)
+	createSessions(t, s, sess)
+	tok := newToken("t1", "s1")
+	createTokens(t, s, tok)
+	next := successorOf("t2", "s1", now.Add(time.Minute))
+	next.Generation = tok.Generation + 1
+
+	err := s.Update(ctx, func(tx gatepass.Tx) error {
+		if _, _, _, err := tx.LockRefreshToken(ctx, tok.Hash); err != nil {
+			return err
+		}
+		if err := tx.MarkRefreshTokenUsed(ctx, tok.Hash, now); err != nil {
+			return err
+		}
+		return tx.RotateRefreshToken(ctx, tok.Hash, next)
+	})
+	checkCode(t, err, gatepass.ECONFLICT)
+
+	checkToken(t, s, tok)
+	checkSessions(t, s, sess)
+	err = s.View(ctx, func(tx gatepass.Tx) error {
+		_, err := tx.FindRefreshToken(ctx, next.Hash)
+		return err
+	})
+	checkCode(t, err, gatepass.ENOTFOUND)
+}

@@ -10,8 +10,8 @@ import (
 )
 
 // BenchmarkRotate measures one refresh-token rotation on s: the statements the
-// auth package runs in its rotation transaction, in the same order (find the
-// token, lock its session, read the token again, find the user, rotate the
+// auth package runs in its rotation transaction, in the same order (lock the
+// token's session and read the token with its session and user, rotate the
 // token, record the audit event). s must be fresh and empty.
 func BenchmarkRotate(b *testing.B, s gatepass.Store) {
 	ctx := b.Context()

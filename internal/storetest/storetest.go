@@ -61,6 +61,7 @@ func Run(t *testing.T, open func(t *testing.T) gatepass.Store) {
 			fn: testConcurrentRotateRefreshToken(true)},
 		{name: "lock-refresh-token", fn: testLockRefreshToken},
 		{name: "concurrent-lock-refresh-token", fn: testConcurrentLockRefreshToken},
+		{name: "locked-rotation-conflict", fn: testLockedRotationConflict},
 		{name: "concurrent-key-creation", fn: testConcurrentKeyCreation},
 		{name: "create-audit-event", fn: testCreateAuditEvent},
 		{name: "find-audit-events", fn: testFindAuditEvents},
