@@ -26,6 +26,20 @@ import (
 // long has failed anyway; the timeout keeps a hung server from hanging the run.
 const requestTimeout = 30 * time.Second
 
+// The HTTP clients a run can send its GET scenarios with.
+const (
+	// ClientRaw is a minimal HTTP/1.1 client: one keep-alive connection per
+	// worker, the request's bytes built once, the answer parsed without
+	// allocating. The load generator shares the server's CPUs, and net/http
+	// costs about as much CPU per request as the server's own handling, so
+	// the rates of the cheap GET scenarios say more about the server when the
+	// client costs less. It speaks plain HTTP only.
+	ClientRaw = "raw"
+
+	// ClientNetHTTP is Go's net/http client, shared by the workers.
+	ClientNetHTTP = "net/http"
+)
+
 // Config describes a run of one scenario.
 type Config struct {
 	// URL is the server's base URL, such as http://127.0.0.1:8080.
@@ -33,6 +47,12 @@ type Config struct {
 
 	// Scenario names the requests to send; Scenarios lists them.
 	Scenario string
+
+	// Client is ClientRaw or ClientNetHTTP, the client of the GET scenarios;
+	// empty means ClientRaw for an http:// URL and ClientNetHTTP for https://,
+	// which the raw client does not speak. The POST scenarios (refresh,
+	// signin) and every sign-in use net/http whatever it says.
+	Client string
 
 	// Concurrency is the number of workers, each with one request in flight.
 	Concurrency int
@@ -72,6 +92,11 @@ func (c *Config) Validate() error {
 	case scenarios[c.Scenario].newWorker == nil:
 		return fmt.Errorf("scenario: %q is not one of %s", c.Scenario,
 			strings.Join(Scenarios(), ", "))
+	case c.Client != "" && c.Client != ClientRaw && c.Client != ClientNetHTTP:
+		return fmt.Errorf("client: %q is not %s or %s", c.Client, ClientRaw, ClientNetHTTP)
+	case c.Client == ClientRaw && strings.HasPrefix(c.URL, "https://"):
+		return fmt.Errorf("client: %s speaks plain HTTP only; use %s for %s", ClientRaw,
+			ClientNetHTTP, c.URL)
 	case c.Concurrency < 1:
 		return fmt.Errorf("concurrency: must be at least 1, got %d", c.Concurrency)
 	case c.Duration <= 0:
@@ -82,6 +107,17 @@ func (c *Config) Validate() error {
 		return fmt.Errorf("users: must not be negative, got %d", c.Users)
 	}
 	return nil
+}
+
+// ClientName returns the client a run of c sends its GET scenarios with:
+// Client, or when it is empty the default for the URL's scheme.
+func (c *Config) ClientName() string {
+	if c.Client != "" {
+		return c.Client
+	} else if strings.HasPrefix(c.URL, "https://") {
+		return ClientNetHTTP
+	}
+	return ClientRaw
 }
 
 // userName returns the account worker i signs in as.
@@ -174,6 +210,7 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 		})
 	}
 	tallies := measure(ctx, workers, from, until)
+	closeWorkers(workers)
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
@@ -232,6 +269,7 @@ func newClient(cfg Config) *client {
 	}
 	return &client{
 		http: &http.Client{Transport: tr, Timeout: requestTimeout},
+		raw:  cfg.ClientName() == ClientRaw,
 		base: cfg.URL,
 		cfg:  cfg,
 	}
@@ -251,6 +289,15 @@ func setUp(ctx context.Context, c *client, sc scenario, n int) ([]worker, error)
 		return nil, fmt.Errorf("set up workers: %w", err)
 	}
 	return workers, nil
+}
+
+// closeWorkers closes the connections the workers hold of their own.
+func closeWorkers(workers []worker) {
+	for _, w := range workers {
+		if c, ok := w.(closer); ok {
+			c.close()
+		}
+	}
 }
 
 // tally is what one worker saw inside the measured window. Each worker owns
@@ -275,16 +322,17 @@ func measure(ctx context.Context, workers []worker, from, until time.Time) []*ta
 }
 
 // runWorker sends requests one after another until the window closes. A request
-// counts when it completes inside [from, until). No request is cut short when
-// the window closes: cancelling a refresh in flight could leave the server with
-// a rotation the worker never saw.
+// counts when it completes inside [from, until). Only the workers that can
+// abandon a request harmlessly give up on it when the window closes:
+// cancelling a refresh in flight could leave the server with a rotation the
+// worker never saw.
 func runWorker(ctx context.Context, w worker, t *tally, from, until time.Time) {
 	for ctx.Err() == nil {
 		began := time.Now()
 		if !began.Before(until) {
 			return
 		}
-		kind := w.do(ctx)
+		kind := w.do(ctx, until)
 		ended := time.Now()
 		if ended.Before(from) || !ended.Before(until) {
 			continue

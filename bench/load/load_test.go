@@ -355,6 +355,12 @@ func TestConfig_Validate(t *testing.T) {
 			wantErr: "duration:"},
 		{name: "negative-warmup", change: func(c *load.Config) { c.Warmup = -time.Second },
 			wantErr: "warmup:"},
+		{name: "net/http-client", change: func(c *load.Config) { c.Client = "net/http" }},
+		{name: "unknown-client", change: func(c *load.Config) { c.Client = "curl" },
+			wantErr: `client: "curl" is not raw or net/http`},
+		{name: "raw-https", change: func(c *load.Config) {
+			c.URL, c.Client = "https://127.0.0.1:8443", "raw"
+		}, wantErr: "client: raw speaks plain HTTP only"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/url"
 	"slices"
+	"time"
 )
 
 // The routes of the bench/compare harness: one protected endpoint served three
@@ -26,9 +27,16 @@ const (
 )
 
 // worker sends one kind of request, one at a time. do returns "" for a success
-// and the kind of failure otherwise.
+// and the kind of failure otherwise. A worker may give up waiting for an answer
+// at until, when the measured window closes and the answer could no longer
+// count, if abandoning its request leaves no state behind on the server.
 type worker interface {
-	do(ctx context.Context) string
+	do(ctx context.Context, until time.Time) string
+}
+
+// closer is a worker that holds connections of its own.
+type closer interface {
+	close()
 }
 
 // scenario describes one kind of load and builds its workers.
@@ -73,42 +81,80 @@ func Describe(name string) string {
 	return scenarios[name].about
 }
 
-// check judges a 200 answer.
-type check func(a answer) bool
+// check judges a 200 answer. header names the one response header ok reads,
+// whose value the clients put in answer.header, or is "" when ok reads only
+// the body.
+type check struct {
+	header string
+	ok     func(a answer) bool
+}
 
 // wantSubjectHeader accepts a forward-auth answer that names the token's holder.
-func wantSubjectHeader(a answer) bool {
-	return a.header.Get("X-Auth-Subject") != ""
-}
+var wantSubjectHeader = check{header: "X-Auth-Subject",
+	ok: func(a answer) bool { return len(a.header) > 0 }}
 
 // wantBody accepts an answer whose body holds s.
 func wantBody(s string) check {
-	return func(a answer) bool { return bytes.Contains(a.body, []byte(s)) }
+	b := []byte(s)
+	return check{ok: func(a answer) bool { return bytes.Contains(a.body, b) }}
 }
 
-// getter sends the same GET over and over.
+// getter sends the same GET over and over, through its own rawConn or, when
+// the run uses net/http, through the shared client.
 type getter struct {
 	c      *client
 	path   string
 	header http.Header
-	ok     check
+	check  check
 	buf    bytes.Buffer
+	raw    *rawConn
 }
 
-func (g *getter) do(ctx context.Context) string {
-	a, kind := g.c.get(ctx, g.path, g.header, &g.buf)
+// newGetter returns a worker that sends GET path with header h and judges the
+// 200 answers with ck.
+func newGetter(c *client, path string, h http.Header, ck check) (worker, error) {
+	g := &getter{c: c, path: path, header: h, check: ck}
+	if !c.raw {
+		return g, nil
+	}
+
+	raw, err := newRawConn(c.base, path, h, ck.header)
+	if err != nil {
+		return nil, err
+	}
+	g.raw = raw
+	return g, nil
+}
+
+// do sends the GET. Only the raw client gives up at until: a GET changes
+// nothing on the server, so it can be abandoned at any point.
+func (g *getter) do(ctx context.Context, until time.Time) string {
+	var a answer
+	var kind string
+	if g.raw != nil {
+		a, kind = g.raw.get(ctx, until)
+	} else {
+		a, kind = g.c.get(ctx, g.path, g.header, g.check.header, &g.buf)
+	}
+
 	if kind != "" {
 		return kind
 	} else if a.status != http.StatusOK {
 		return statusKind(a)
-	} else if g.ok != nil && !g.ok(a) {
+	} else if !g.check.ok(a) {
 		return kindBadAnswer
 	}
 	return ""
 }
 
+func (g *getter) close() {
+	if g.raw != nil {
+		g.raw.close()
+	}
+}
+
 func newTrivial(_ context.Context, c *client, _ int) (worker, error) {
-	return &getter{c: c, path: "/healthz", ok: wantBody(`"ok"`)}, nil
+	return newGetter(c, "/healthz", nil, wantBody(`"ok"`))
 }
 
 // bearerGetter returns a worker builder that signs in once and sends the access
@@ -121,7 +167,7 @@ func bearerGetter(path string, ok check) func(context.Context, *client, int) (wo
 			return nil, err
 		}
 		h := http.Header{"Authorization": {"Bearer " + t.AccessToken}}
-		return &getter{c: c, path: path, header: h, ok: ok}, nil
+		return newGetter(c, path, h, ok)
 	}
 }
 
@@ -137,7 +183,7 @@ func newSessionGetter(ctx context.Context, c *client, i int) (worker, error) {
 		return nil, fmt.Errorf("worker %d: %w", i, err)
 	}
 	h := http.Header{"Cookie": {SessionCookie + "=" + sid}}
-	return &getter{c: c, path: PathSession, header: h, ok: wantBody(`"user_id"`)}, nil
+	return newGetter(c, PathSession, h, wantBody(`"user_id"`))
 }
 
 // newPasswordGetter sends the worker's user name and password with every GET.
@@ -145,7 +191,7 @@ func newPasswordGetter(_ context.Context, c *client, i int) (worker, error) {
 	cred := c.cfg.userName(i) + ":" + c.cfg.Password
 	h := http.Header{"Authorization": {"Basic " +
 		base64.StdEncoding.EncodeToString([]byte(cred))}}
-	return &getter{c: c, path: PathPassword, header: h, ok: wantBody(`"user_id"`)}, nil
+	return newGetter(c, PathPassword, h, wantBody(`"user_id"`))
 }
 
 // refresher holds one session's refresh token and trades it for the next, so
@@ -167,7 +213,9 @@ func newRefresher(ctx context.Context, c *client, i int) (worker, error) {
 	return &refresher{c: c, i: i, refresh: t.RefreshToken}, nil
 }
 
-func (r *refresher) do(ctx context.Context) string {
+// do sends the next refresh. It never gives up at until: the server may have
+// rotated the token already, and the worker would lose its chain.
+func (r *refresher) do(ctx context.Context, _ time.Time) string {
 	form := "grant_type=refresh_token&refresh_token=" + url.QueryEscape(r.refresh)
 	t, kind := r.c.postToken(ctx, form, &r.buf)
 	if kind == "" {
@@ -194,7 +242,9 @@ func newSignIn(_ context.Context, c *client, i int) (worker, error) {
 	return &signInWorker{c: c, form: c.signInForm(i)}, nil
 }
 
-func (s *signInWorker) do(ctx context.Context) string {
+// do signs in. Like refresh, it runs to the end: a sign-in cut short could
+// still create a session.
+func (s *signInWorker) do(ctx context.Context, _ time.Time) string {
 	_, kind := s.c.postToken(ctx, s.form, &s.buf)
 	return kind
 }

@@ -42,6 +42,7 @@ func main() {
 // result per scenario.
 type report struct {
 	URL           string         `json:"url"`
+	Client        string         `json:"client"`
 	Started       time.Time      `json:"started"`
 	Concurrency   int            `json:"concurrency"`
 	WarmupSeconds float64        `json:"warmup_seconds"`
@@ -57,6 +58,11 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs.StringVar(&cfg.URL, "url", "http://127.0.0.1:8080", "base URL of the server")
 	fs.StringVar(&scenarioList, "scenario", "trivial",
 		"comma-separated scenarios to run in turn: "+scenarioHelp())
+	fs.StringVar(&cfg.Client, "client", "", "HTTP client of the GET scenarios: "+
+		load.ClientRaw+" (the default for http://) is a minimal keep-alive HTTP/1.1 "+
+		"client that leaves more of a shared machine's CPU to the server; "+
+		load.ClientNetHTTP+" is Go's standard client (the default for https://). "+
+		"The POST scenarios always use net/http")
 	fs.IntVar(&cfg.Concurrency, "c", 32, "workers, each with one request in flight")
 	fs.DurationVar(&cfg.Duration, "d", 10*time.Second, "measured time per scenario")
 	fs.DurationVar(&cfg.Warmup, "warmup", 2*time.Second,
@@ -87,7 +93,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		}
 	}
 
-	rep := &report{URL: cfg.URL, Started: time.Now().UTC().Truncate(time.Second),
+	started := time.Now().UTC().Truncate(time.Second)
+	rep := &report{URL: cfg.URL, Client: cfg.ClientName(), Started: started,
 		Concurrency: cfg.Concurrency, WarmupSeconds: cfg.Warmup.Seconds()}
 	for _, name := range names {
 		c := cfg

@@ -80,9 +80,9 @@ func TestRun_json(t *testing.T) {
 	}
 	r := got.Results[0]
 	if r.Scenario != "trivial" || r.Concurrency != 2 || r.Seconds != 0.1 ||
-		got.URL != srv.URL || got.Concurrency != 2 {
-		t.Errorf("report %+v, result %+v; want trivial, 2 workers, 0.1s at %s", got, r,
-			srv.URL)
+		got.URL != srv.URL || got.Concurrency != 2 || got.Client != load.ClientRaw {
+		t.Errorf("report %+v, result %+v; want trivial, 2 workers, 0.1s at %s, raw client",
+			got, r, srv.URL)
 	}
 }
 
@@ -96,6 +96,8 @@ func TestRun_badFlags(t *testing.T) {
 			wantErr: `scenario: "nap" is not one of`},
 		{name: "argument", args: []string{"now"}, wantErr: `unexpected argument "now"`},
 		{name: "no-workers", args: []string{"-c", "0"}, wantErr: "concurrency:"},
+		{name: "unknown-client", args: []string{"-client", "curl"},
+			wantErr: `client: "curl" is not raw or net/http`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
