@@ -324,6 +324,7 @@ func TestForwardAuth(t *testing.T) {
 				return
 			}
 			wantError(t, res, tt.wantStatus, tt.wantError)
+			wantBrowserHeaders(t, res)
 			if got := res.String(t, "error_description"); !strings.HasPrefix(got,
 				tt.wantDesc) {
 				t.Errorf("error_description = %q, want %q...", got, tt.wantDesc)
@@ -517,5 +518,32 @@ func wantVerified(tb testing.TB, r *response) {
 	}
 	if got := r.header.Get("Cache-Control"); got != "no-store" {
 		tb.Errorf("Cache-Control = %q, want no-store", got)
+	}
+	for _, name := range browserOnlyHeaders {
+		if got, ok := r.header[name]; ok {
+			tb.Errorf("%s = %q on an answer only the proxy reads, want none", name, got)
+		}
+	}
+}
+
+// browserOnlyHeaders guard a page a browser shows. A forward-auth 200 goes to
+// the proxy alone, so it leaves them out; its refusals, which Traefik and
+// Caddy hand to the browser, keep them.
+var browserOnlyHeaders = []string{"X-Content-Type-Options", "Referrer-Policy",
+	"X-Frame-Options"}
+
+// wantBrowserHeaders checks that r carries the headers that guard a page.
+func wantBrowserHeaders(tb testing.TB, r *response) {
+	tb.Helper()
+	want := http.Header{"X-Content-Type-Options": {"nosniff"},
+		"Referrer-Policy": {"no-referrer"}, "X-Frame-Options": {"DENY"}}
+	got := http.Header{}
+	for _, name := range browserOnlyHeaders {
+		if v, ok := r.header[name]; ok {
+			got[name] = v
+		}
+	}
+	if diff := cmp.Diff(got, want); diff != "" {
+		tb.Errorf("browser headers (-got +want):\n%s", diff)
 	}
 }

@@ -116,16 +116,31 @@ func (s *Server) recoverPanics(next http.Handler) http.Handler {
 	})
 }
 
+// The headers securityHeaders sets on every answer.
+const (
+	headerContentTypeOptions = "X-Content-Type-Options"
+	headerReferrerPolicy     = "Referrer-Policy"
+	headerFrameOptions       = "X-Frame-Options"
+)
+
 // securityHeaders sets headers that cost nothing and keep a browser from sniffing,
 // framing or leaking the referrer of any response.
 func securityHeaders(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		h := w.Header()
-		setValue(h, "X-Content-Type-Options", valueNoSniff)
-		setValue(h, "Referrer-Policy", valueNoReferrer)
-		setValue(h, "X-Frame-Options", valueDeny)
+		setValue(h, headerContentTypeOptions, valueNoSniff)
+		setValue(h, headerReferrerPolicy, valueNoReferrer)
+		setValue(h, headerFrameOptions, valueDeny)
 		next.ServeHTTP(w, r)
 	})
+}
+
+// dropSecurityHeaders removes what securityHeaders set, for an answer that has
+// no body and that no browser is shown.
+func dropSecurityHeaders(h http.Header) {
+	delete(h, headerContentTypeOptions)
+	delete(h, headerReferrerPolicy)
+	delete(h, headerFrameOptions)
 }
 
 // credential says how a request proved who it is.
