@@ -9,7 +9,7 @@
 # profiles into bench/results/.
 #
 #   bench/run.sh           full run: 10 s per scenario after a 2 s warm-up,
-#                          about 5 minutes with PostgreSQL
+#                          about eight minutes with PostgreSQL
 #   bench/run.sh -quick    smoke run: 1 s per scenario, results in a new
 #                          temporary directory, bench/results/ left alone
 #
@@ -72,6 +72,12 @@ load_before=$(cut -d' ' -f1 /proc/loadavg)
 if awk -v l="$load_before" -v n="$(nproc)" 'BEGIN { exit !(l > n / 4) }'; then
 	echo "run.sh: warning: load average $load_before on $(nproc) CPUs;" \
 		"the numbers will be low and noisy" >&2
+fi
+
+# The commit measured, read before the run writes its results into the tree.
+commit=$(git rev-parse --short HEAD 2>/dev/null || echo unknown)
+if [ -n "$(git status --porcelain 2>/dev/null)" ]; then
+	commit="$commit+changes"
 fi
 
 tmp=$(mktemp -d -t gatepass-bench.XXXXXX)
@@ -266,10 +272,6 @@ fi
 echo "== results in $out"
 cpu=$(awk -F': ' '/^model name/ { print $2; exit }' /proc/cpuinfo | tr -d '"\\')
 mem_mib=$(awk '/^MemTotal:/ { print int($2 / 1024) }' /proc/meminfo)
-commit=$(git rev-parse --short HEAD 2>/dev/null || echo unknown)
-if [ -n "$(git status --porcelain 2>/dev/null)" ]; then
-	commit="$commit+changes"
-fi
 {
 	printf '{"generated": "%s", "commit": "%s", "quick": %s,\n' \
 		"$(date -u +%Y-%m-%dT%H:%M:%SZ)" "$commit" "$quick"
