@@ -324,7 +324,7 @@ func TestForwardAuth(t *testing.T) {
 				return
 			}
 			wantError(t, res, tt.wantStatus, tt.wantError)
-			wantBrowserHeaders(t, res)
+			wantPageHeaders(t, res)
 			if got := res.String(t, "error_description"); !strings.HasPrefix(got,
 				tt.wantDesc) {
 				t.Errorf("error_description = %q, want %q...", got, tt.wantDesc)
@@ -399,6 +399,7 @@ func TestForwardAuthRevokedSession(t *testing.T) {
 	e.clock.Advance(e.svc.Config().AccessTTL + e.svc.Config().Leeway + 1)
 	res := e.Get(t, "/auth/verify", cs.access)
 	wantError(t, res, http.StatusUnauthorized, "invalid_token")
+	wantPageHeaders(t, res)
 	if got := authHeaders(res.header); got != nil {
 		t.Errorf("identity headers on a 401: %v", got)
 	}
@@ -519,31 +520,32 @@ func wantVerified(tb testing.TB, r *response) {
 	if got := r.header.Get("Cache-Control"); got != "no-store" {
 		tb.Errorf("Cache-Control = %q, want no-store", got)
 	}
-	for _, name := range browserOnlyHeaders {
+	if got := r.header.Get("X-Content-Type-Options"); got != "nosniff" {
+		tb.Errorf("X-Content-Type-Options = %q, want nosniff", got)
+	}
+	for _, name := range pageHeaders {
 		if got, ok := r.header[name]; ok {
 			tb.Errorf("%s = %q on an answer only the proxy reads, want none", name, got)
 		}
 	}
 }
 
-// browserOnlyHeaders guard a page a browser shows. A forward-auth 200 goes to
-// the proxy alone, so it leaves them out; its refusals, which Traefik and
-// Caddy hand to the browser, keep them.
-var browserOnlyHeaders = []string{"X-Content-Type-Options", "Referrer-Policy",
-	"X-Frame-Options"}
+// pageHeaders guard a page a browser shows. A forward-auth 200 goes to the
+// proxy alone, so it leaves them out; its refusals, which Traefik and Caddy
+// hand to the browser, keep them.
+var pageHeaders = []string{"Referrer-Policy", "X-Frame-Options"}
 
-// wantBrowserHeaders checks that r carries the headers that guard a page.
-func wantBrowserHeaders(tb testing.TB, r *response) {
+// wantPageHeaders checks that r carries the headers that guard a page.
+func wantPageHeaders(tb testing.TB, r *response) {
 	tb.Helper()
-	want := http.Header{"X-Content-Type-Options": {"nosniff"},
-		"Referrer-Policy": {"no-referrer"}, "X-Frame-Options": {"DENY"}}
+	want := http.Header{"Referrer-Policy": {"no-referrer"}, "X-Frame-Options": {"DENY"}}
 	got := http.Header{}
-	for _, name := range browserOnlyHeaders {
+	for _, name := range pageHeaders {
 		if v, ok := r.header[name]; ok {
 			got[name] = v
 		}
 	}
 	if diff := cmp.Diff(got, want); diff != "" {
-		tb.Errorf("browser headers (-got +want):\n%s", diff)
+		tb.Errorf("page headers (-got +want):\n%s", diff)
 	}
 }

@@ -135,10 +135,12 @@ func securityHeaders(next http.Handler) http.Handler {
 	})
 }
 
-// dropSecurityHeaders removes what securityHeaders set, for an answer that has
-// no body and that no browser is shown.
-func dropSecurityHeaders(h http.Header) {
-	delete(h, headerContentTypeOptions)
+// dropPageHeaders removes the headers securityHeaders set that guard a page a
+// browser shows, for an answer that has no body and that no browser is shown.
+// It keeps X-Content-Type-Options: without it, an empty answer with no type
+// would run as a script, and a page of the same site could tell a signed-in
+// visitor, whose cookie earns a 200, from one who gets a refusal.
+func dropPageHeaders(h http.Header) {
 	delete(h, headerReferrerPolicy)
 	delete(h, headerFrameOptions)
 }
