@@ -160,9 +160,9 @@ func isPostgresURL(db string) bool {
 }
 
 // displayDB returns a --db value as logs and messages may show it: a
-// PostgreSQL URL without its password, whether in the user part or in the
-// query. A URL that does not parse is withheld whole, since url.Parse's error
-// would quote it.
+// PostgreSQL URL without its passwords, whether in the user part or in the
+// query, where sslpassword unlocks the client key. A URL that does not parse
+// is withheld whole, since url.Parse's error would quote it.
 func displayDB(db string) string {
 	if !isPostgresURL(db) {
 		return db
@@ -171,8 +171,15 @@ func displayDB(db string) string {
 	if err != nil {
 		return "(PostgreSQL URL withheld)"
 	}
-	if q := u.Query(); q.Has("password") {
-		q.Set("password", "xxxxx")
+
+	q, redacted := u.Query(), false
+	for name := range q {
+		if strings.Contains(strings.ToLower(name), "password") {
+			q.Set(name, "xxxxx")
+			redacted = true
+		}
+	}
+	if redacted {
 		u.RawQuery = q.Encode()
 	}
 	return u.Redacted()

@@ -134,13 +134,15 @@ func testServerURL() string {
 }
 
 // TestPostgresPasswordNotShown runs migrate and serve with a --db URL that
-// holds a password twice, in the user part and in the query (the test server
-// trusts every connection, so neither is checked): neither may appear in what
-// the commands print or log, while the rest of the URL does.
+// holds a password twice, in the user part and in the query, and a client
+// key's passphrase (the test server trusts every connection and uses no TLS,
+// so none is checked): none may appear in what the commands print or log,
+// while the rest of the URL does.
 func TestPostgresPasswordNotShown(t *testing.T) {
 	dsn := MustCreatePostgres(t)
 	bin := MustBuild(t)
 	const userPart, queryPart = "user-part-secret-5k2", "query-part-secret-9q4"
+	const keyPart = "key-passphrase-secret-3m8"
 	u, err := url.Parse(dsn)
 	if err != nil {
 		t.Fatal(err)
@@ -148,6 +150,7 @@ func TestPostgresPasswordNotShown(t *testing.T) {
 	u.User = url.UserPassword(u.User.Username(), userPart)
 	q := u.Query()
 	q.Set("password", queryPart)
+	q.Set("sslpassword", keyPart)
 	u.RawQuery = q.Encode()
 	withPassword := u.String()
 
@@ -158,7 +161,8 @@ func TestPostgresPasswordNotShown(t *testing.T) {
 	p := StartProcess(t, bin, withPassword)
 	shown := map[string]string{"migrate output": string(out), "serve log": p.Logs()}
 	for what, text := range shown {
-		if strings.Contains(text, userPart) || strings.Contains(text, queryPart) {
+		if strings.Contains(text, userPart) || strings.Contains(text, queryPart) ||
+			strings.Contains(text, keyPart) {
 			t.Errorf("%s shows the password:\n%s", what, text)
 		}
 		if !strings.Contains(text, u.Host) || !strings.Contains(text, "xxxxx") {
