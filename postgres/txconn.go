@@ -13,7 +13,7 @@ import (
 // txConn is the connection of one transaction. It saves round trips by holding
 // back the statements whose answers nobody waits for: the BEGIN, and writes
 // queued with hold. They go out in one batch with the next statement that is
-// waited for, or with the COMMIT. A rotation takes three round trips this way
+// waited for, or with the COMMIT. A rotation takes two round trips this way
 // instead of eight, and PostgreSQL wakes up for each round trip, not for each
 // statement.
 //
@@ -25,6 +25,12 @@ type txConn struct {
 
 	held []heldStatement
 	done bool // the transaction has been committed or rolled back
+
+	// broken is the error of a batch whose held-back part failed. What the
+	// connection holds is then unknown (the BEGIN itself may not have run, and
+	// later statements would each commit on their own), so every later call
+	// returns it.
+	broken error
 
 	// firstBatch is set while the batch that begins the transaction is out;
 	// lostBeforeBegin records that it failed because the connection was
@@ -62,13 +68,17 @@ func (c *txConn) holdChecked(sql string, args []any, fail func(error) error) {
 
 // direct reports whether nothing is held back, so a statement can go alone.
 func (c *txConn) direct() bool {
-	return c.begin == "" && len(c.held) == 0
+	return c.begin == "" && len(c.held) == 0 && c.broken == nil
 }
 
 // send sends what is held back, then sql, in one batch, and reads the answers to
 // what was held back. The returned batch is positioned at sql's answer; the
 // caller reads it and closes the batch.
 func (c *txConn) send(ctx context.Context, sql string, args []any) (pgx.BatchResults, error) {
+	if c.broken != nil {
+		return nil, c.broken
+	}
+
 	var b pgx.Batch
 	begin := c.begin
 	c.firstBatch = begin != ""
@@ -87,7 +97,7 @@ func (c *txConn) send(ctx context.Context, sql string, args []any) (pgx.BatchRes
 	if begin != "" {
 		if _, err := br.Exec(); err != nil {
 			br.Close()
-			return nil, c.failed(fmt.Errorf("begin: %w", err))
+			return nil, c.breaks(fmt.Errorf("begin: %w", err))
 		}
 	}
 	for _, h := range held {
@@ -100,9 +110,9 @@ func (c *txConn) send(ctx context.Context, sql string, args []any) (pgx.BatchRes
 		if err != nil {
 			br.Close()
 			if h.fail != nil {
-				return nil, c.failed(h.fail(err))
+				return nil, c.breaks(h.fail(err))
 			}
-			return nil, c.failed(fmt.Errorf("%s: %w", h.what, err))
+			return nil, c.breaks(fmt.Errorf("%s: %w", h.what, err))
 		}
 	}
 	return br, nil
@@ -120,7 +130,17 @@ func (c *txConn) Exec(ctx context.Context, sql string, args ...any) (pgconn.Comm
 		return pgconn.CommandTag{}, err
 	}
 	tag, err := br.Exec()
-	return tag, c.failed(errors.Join(err, br.Close()))
+	if closeErr := br.Close(); err == nil {
+		err = closeErr
+	}
+	return tag, c.failed(err)
+}
+
+// breaks records err as the failure of a batch's held-back part, and returns
+// it after failed has seen it.
+func (c *txConn) breaks(err error) error {
+	c.broken = c.failed(err)
+	return c.broken
 }
 
 // failed notes err, if any, of the batch that began the transaction: when

@@ -123,3 +123,46 @@ func TestUpdate_RetriesOnDeadConnection(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// TestTransactionBrokenBatch holds back a statement that cannot be sent, so
+// the batch that carries it and the BEGIN fails before any of it runs. fn
+// ignores that and writes on: the write must fail too, rather than run and
+// commit on its own outside any transaction, and so must the commit. Nothing
+// of the transaction may be kept.
+func TestTransactionBrokenBatch(t *testing.T) {
+	db := MustOpenDB(t, CreateDatabase(t))
+	ctx := t.Context()
+	alice := createUser(t, db, "alice")
+	now := time.Now()
+
+	var errs []error
+	err := db.Update(ctx, func(tx gatepass.Tx) error {
+		postgres.HoldUnsendable(tx)
+		_, err := tx.FindSecret(ctx, "nothing")
+		errs = append(errs, err)
+		errs = append(errs, tx.CreateSession(ctx, &gatepass.Session{ID: "s1",
+			UserID: alice.ID, ClientID: "gatepass", CreatedAt: now, LastUsedAt: now,
+			ExpiresAt: now.Add(time.Hour)}))
+		return nil
+	})
+
+	if err == nil {
+		t.Error("Update succeeded after a batch of it failed")
+	}
+	for i, err := range errs {
+		// The batch fails as a whole, so its BEGIN reports the error.
+		if err == nil || !strings.Contains(err.Error(), "begin: ") {
+			t.Errorf("call %d after the batch failed: %v, want the batch's error", i, err)
+		}
+	}
+	err = db.View(ctx, func(tx gatepass.Tx) error {
+		sessions, err := tx.FindSessions(ctx, gatepass.SessionFilter{})
+		if len(sessions) != 0 {
+			t.Errorf("%d sessions kept, want none", len(sessions))
+		}
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
