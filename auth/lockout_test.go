@@ -138,6 +138,37 @@ func TestLogin_lockedOutSkipsPassword(t *testing.T) {
 	}
 }
 
+// TestLogin_busyCountsNoFailure checks that sign-ins refused as busy, before
+// any password was judged, are neither failures in the log and the audit trail
+// nor count towards a lockout, for an unknown account as for a known one.
+func TestLogin_busyCountsNoFailure(t *testing.T) {
+	env, logs := MustOpenLockoutEnv(t)
+	env.MustCreateUser(t, "alice")
+	env.Service.HashWait = 0
+	for _, name := range []string{"alice", "nobody"} {
+		for range 8 {
+			err := login(env, name, "wrong password", "198.51.100.7")
+			if got, want := gatepass.ErrorCode(err), gatepass.EUNAVAILABLE; got != want {
+				t.Fatalf("%s with no hashing slot: code = %q, want %q (err %v)", name,
+					got, want, err)
+			}
+		}
+	}
+
+	if strings.Contains(logs.String(), "sign-in failed") ||
+		strings.Contains(logs.String(), "audit") {
+		t.Errorf("busy refusals logged as failures:\n%s", logs)
+	}
+
+	env.Service.HashWait = time.Second
+	for _, name := range []string{"alice", "nobody"} {
+		err := login(env, name, "wrong password", "198.51.100.7")
+		if !errors.Is(err, gatepass.ErrInvalidCredentials) {
+			t.Errorf("%s after the busy refusals: %v, want invalid credentials", name, err)
+		}
+	}
+}
+
 // TestLogin_lockedOutPerAddress checks that failures on many accounts from one
 // address lock that address, and only it; a /64 counts as one address.
 func TestLogin_lockedOutPerAddress(t *testing.T) {

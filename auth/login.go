@@ -87,6 +87,11 @@ func (s *Service) checkPassword(ctx context.Context, req LoginRequest) (*checked
 	})
 	if gatepass.ErrorCode(err) == gatepass.ENOTFOUND || req.Username == "" {
 		s.hasher.VerifyDummy(ctx, req.Password)
+		if ctx.Err() != nil {
+			// No hashing slot came free: the attempt was never judged, as
+			// for a known account, so it counts towards no lockout.
+			return nil, ctx.Err()
+		}
 		s.loginFailed(ctx, req, 0, reasonUnknownUser)
 		return nil, gatepass.ErrInvalidCredentials
 	} else if err != nil {
