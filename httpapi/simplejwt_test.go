@@ -413,8 +413,6 @@ func TestSimpleJWTRefreshReuse(t *testing.T) {
 		"invalid_token")
 }
 
-// TestSimpleJWTVerify checks which tokens verify, and that verifying a refresh
-// token neither uses it up nor sets off reuse detection.
 // TestSimpleJWTRefreshRefusals checks simplejwt's words for refresh tokens the
 // refresh view refuses for other reasons than reuse: one never issued is
 // invalid, one past its lifetime expired.
@@ -433,6 +431,8 @@ func TestSimpleJWTRefreshRefusals(t *testing.T) {
 	wantTokenNotValid(t, refresh(pair.Refresh), "Token is expired")
 }
 
+// TestSimpleJWTVerify checks which tokens verify, and that verifying a refresh
+// token neither uses it up nor sets off reuse detection.
 func TestSimpleJWTVerify(t *testing.T) {
 	e := MustStartSimpleJWTEnv(t)
 	e.MustCreateUser(t, testUser, "")
