@@ -200,7 +200,7 @@ bench_engine() {
 	idle=$(status_kib VmRSS)
 	echo "idle RSS: $idle KiB"
 	loadgen "http://127.0.0.1:$port" "$server_scenarios" "$tmp/$engine-server.json" \
-		"${db_cpu[@]}"
+		${db_cpu[@]+"${db_cpu[@]}"}
 	peak=$(status_kib VmHWM)
 	stop_server
 
@@ -209,7 +209,7 @@ bench_engine() {
 	start_server "$tmp/$engine-compare.log" "$bin/compare" -db "$db" \
 		-addr "127.0.0.1:$compare_port" -user "$user" -users "$users" -password "$password"
 	loadgen "http://127.0.0.1:$compare_port" "$compare_scenarios" \
-		"$tmp/$engine-compare.json" "${db_cpu[@]}"
+		"$tmp/$engine-compare.json" ${db_cpu[@]+"${db_cpu[@]}"}
 	stop_server
 
 	echo "$idle $peak" >"$tmp/$engine.rss"

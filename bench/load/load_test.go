@@ -399,8 +399,10 @@ func TestRun_DatabaseProcess(t *testing.T) {
 		t.Fatalf("database used %fs of CPU, %f requests per CPU-second; want both",
 			got.DatabaseCPUSeconds, got.PerCPUSecond)
 	}
-	// The readings of the two are taken a moment apart.
-	if ratio := got.PerServerCPUSecond / got.PerCPUSecond; ratio < 1.8 || ratio > 2.2 {
+	// The readings of the two are taken a moment apart, in 10 ms ticks, over
+	// a short window, so the bounds are loose: they still catch a process
+	// counted once or three times.
+	if ratio := got.PerServerCPUSecond / got.PerCPUSecond; ratio < 1.6 || ratio > 2.4 {
 		t.Errorf("per server CPU-second %f, per server+database CPU-second %f; "+
 			"want a ratio of 2", got.PerServerCPUSecond, got.PerCPUSecond)
 	}
