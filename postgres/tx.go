@@ -81,9 +81,9 @@ func (db *DB) runOnce(ctx context.Context, opts pgx.TxOptions,
 		return c.lostBeforeBegin, err
 	}
 	if err := c.commit(ctx); err != nil {
-		// When the connection broke, the commit may or may not have happened,
-		// unless the batch that broke was also the one that began the
-		// transaction and it never reached the server.
+		// A failed commit is never run again: when the connection broke, the
+		// COMMIT may or may not have taken effect, and even a batch that began
+		// the transaction may have carried the COMMIT too.
 		return false, formatError("commit", err)
 	}
 	return false, nil
