@@ -36,8 +36,9 @@ func (e *InsufficientScopeError) Unwrap() error {
 // grants every one of scopes. Put it inside Verifier.Middleware, which puts the
 // claims where it looks; a request without them is answered as one without a
 // token. Other requests get 403 with error="insufficient_scope" and the scopes
-// needed in WWW-Authenticate (RFC 6750 section 3.1). Both refusals go through
-// the Verifier's WithErrorHandler handler when it has one.
+// needed in WWW-Authenticate (RFC 6750 section 3.1), or, when the Verifier has
+// a WithErrorHandler handler, whatever that handler makes of an
+// InsufficientScopeError.
 //
 // RequireScope panics if scopes is empty or holds a string that is not a scope
 // (RFC 6749 section 3.3), as ServeMux.Handle panics on a bad pattern: it is a
@@ -69,9 +70,6 @@ func requireScopes(scopes []string, all bool) func(http.Handler) http.Handler {
 			c := gatepass.ClaimsFromContext(r.Context())
 			handler, _ := r.Context().Value(errorHandlerKey{}).(ErrorHandler)
 			switch {
-			case c == nil && handler != nil:
-				handler(w, r, ErrNoToken)
-				return
 			case c == nil:
 				writeError(w, ErrNoToken)
 				return
