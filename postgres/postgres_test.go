@@ -555,6 +555,12 @@ func newUser(name string) *gatepass.User {
 	}
 }
 
+// newSession returns a session of the user that ends an hour after now.
+func newSession(id string, userID int64) *gatepass.Session {
+	return &gatepass.Session{ID: id, UserID: userID, ClientID: "gatepass",
+		CreatedAt: now, LastUsedAt: now, ExpiresAt: now.Add(time.Hour)}
+}
+
 func createUser(tb testing.TB, db *postgres.DB, name string) *gatepass.User {
 	tb.Helper()
 	u := newUser(name)
