@@ -20,19 +20,31 @@ func withRevocationCheck(c *auth.Config) {
 	c.RevocationCheck = true
 }
 
+// verifiers are the two ways to check an access token, which must agree on
+// every token.
+var verifiers = []struct {
+	name   string
+	verify func(*auth.Service, string) (*gatepass.Claims, error)
+}{
+	{"VerifyAccessToken", (*auth.Service).VerifyAccessToken},
+	{"VerifyAccessTokenShared", (*auth.Service).VerifyAccessTokenShared},
+}
+
 // checkRefused reports an error unless svc refuses tok as the token of a revoked
 // session, with the error a client sees as 401 invalid_token.
 func checkRefused(tb testing.TB, svc *auth.Service, tok string) {
 	tb.Helper()
-	_, err := svc.VerifyAccessToken(tok)
-	if !errors.Is(err, auth.ErrTokenRevoked) {
-		tb.Errorf("VerifyAccessToken = %v, want ErrTokenRevoked", err)
-	}
-	if got, want := gatepass.ErrorCode(err), gatepass.EINVALIDTOKEN; got != want {
-		tb.Errorf("error code = %q, want %q", got, want)
-	}
-	if got, want := gatepass.ErrorMessage(err), "token has been revoked"; got != want {
-		tb.Errorf("error message = %q, want %q", got, want)
+	for _, v := range verifiers {
+		_, err := v.verify(svc, tok)
+		if !errors.Is(err, auth.ErrTokenRevoked) {
+			tb.Errorf("%s = %v, want ErrTokenRevoked", v.name, err)
+		}
+		if got, want := gatepass.ErrorCode(err), gatepass.EINVALIDTOKEN; got != want {
+			tb.Errorf("%s: error code = %q, want %q", v.name, got, want)
+		}
+		if got, want := gatepass.ErrorMessage(err), "token has been revoked"; got != want {
+			tb.Errorf("%s: error message = %q, want %q", v.name, got, want)
+		}
 	}
 }
 
@@ -40,11 +52,13 @@ func checkRefused(tb testing.TB, svc *auth.Service, tok string) {
 // sid.
 func checkAccepted(tb testing.TB, svc *auth.Service, tok, sid string) {
 	tb.Helper()
-	c, err := svc.VerifyAccessToken(tok)
-	if err != nil {
-		tb.Errorf("VerifyAccessToken = %v, want the token accepted", err)
-	} else if c.SessionID != sid {
-		tb.Errorf("sid = %q, want %q", c.SessionID, sid)
+	for _, v := range verifiers {
+		c, err := v.verify(svc, tok)
+		if err != nil {
+			tb.Errorf("%s = %v, want the token accepted", v.name, err)
+		} else if c.SessionID != sid {
+			tb.Errorf("%s: sid = %q, want %q", v.name, c.SessionID, sid)
+		}
 	}
 }
 
@@ -464,6 +478,7 @@ func TestRevocationCheck_observer(t *testing.T) {
 	if err := env.Service.RevokeSession(ctx, pair.SessionID, gatepass.RevokeAdmin); err != nil {
 		t.Fatal(err)
 	}
+	// Each check refuses the token twice, once per way of verifying it.
 	for range 2 {
 		checkRefused(t, env.Service, pair.AccessToken)
 	}
@@ -475,8 +490,8 @@ func TestRevocationCheck_observer(t *testing.T) {
 
 	o.mu.Lock()
 	defer o.mu.Unlock()
-	if o.refused != 2 {
-		t.Errorf("AccessTokenRevoked calls = %d, want 2", o.refused)
+	if o.refused != 4 {
+		t.Errorf("AccessTokenRevoked calls = %d, want 4", o.refused)
 	}
 	want := map[string]int{auth.OutcomeSuccess: 1, auth.OutcomeError: 1}
 	if diff := cmp.Diff(o.polls, want); diff != "" {

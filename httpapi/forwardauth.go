@@ -96,6 +96,7 @@ func (s *Server) handleForwardAuth(w http.ResponseWriter, r *http.Request) {
 
 // forwardedClaims returns the claims of the original request's access token,
 // checked as requireAccess checks them, or answers the request and returns false.
+// The claims may be shared with other requests and must not be changed.
 func (s *Server) forwardedClaims(w http.ResponseWriter, r *http.Request) (*gatepass.Claims,
 	bool) {
 	tok, cred := s.accessToken(r)
@@ -110,7 +111,8 @@ func (s *Server) forwardedClaims(w http.ResponseWriter, r *http.Request) (*gatep
 		return nil, false
 	}
 
-	claims, err := s.svc.VerifyAccessToken(tok)
+	// The claims are only read, into headers, so the cache's own will do.
+	claims, err := s.svc.VerifyAccessTokenShared(tok)
 	if err != nil {
 		s.rejectToken(w, r, err, gatepass.ErrorMessage(err))
 		return nil, false

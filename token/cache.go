@@ -31,9 +31,9 @@ const (
 )
 
 // Cache remembers the claims of the tokens its Verifier has accepted, so that
-// checking the same token again costs a map lookup and a copy of the claims
-// instead of a signature check and a JSON decoding. It is safe for concurrent
-// use.
+// checking the same token again costs a map lookup and a copy of the claims (no
+// copy with VerifyShared) instead of a signature check and a JSON decoding. It
+// is safe for concurrent use.
 //
 // Only the rules that change with time are checked again on a hit: exp, nbf
 // and iat, with the Verifier's leeway and clock. Everything else the Verifier
@@ -129,9 +129,32 @@ func (c *Cache) Len() int {
 // Verify checks tok as the Verifier does, and returns the same claims and the
 // same errors. The claims are the caller's own copy.
 func (c *Cache) Verify(tok string) (*gatepass.Claims, error) {
+	claims, hit, err := c.verify(tok)
+	if hit {
+		// Handing out the stored claims would save the one allocation of a hit,
+		// but then a caller that changed its claims, say a handler filling in a
+		// default scope, would change them for every later request with the
+		// token. VerifyShared is for the callers that only read them.
+		return copyClaims(claims), nil
+	}
+	return claims, err
+}
+
+// VerifyShared is Verify for a caller that only reads the claims: on a hit they
+// are the ones the cache holds, shared with every other caller, and must not be
+// changed. A hit then allocates nothing, which saves about a third of its cost.
+func (c *Cache) VerifyShared(tok string) (*gatepass.Claims, error) {
+	claims, _, err := c.verify(tok)
+	return claims, err
+}
+
+// verify returns the claims of tok and whether they are the stored ones, which
+// the caller must not hand out to be changed.
+func (c *Cache) verify(tok string) (claims *gatepass.Claims, hit bool, err error) {
 	// The size check keeps an oversized token from being hashed.
 	if c.shards == nil || len(tok) > MaxTokenSize {
-		return c.v.Verify(tok)
+		claims, err = c.v.Verify(tok)
+		return claims, false, err
 	}
 
 	sh := c.shard(tok)
@@ -140,19 +163,14 @@ func (c *Cache) Verify(tok string) (*gatepass.Claims, error) {
 	sh.mu.RUnlock()
 	if ok {
 		if err := c.v.checkTimes(c.v.now().Unix(), e.exp, e.validFrom); err != nil {
-			return nil, err
+			return nil, false, err
 		}
-
-		// Handing out the stored claims would save the one allocation of a hit
-		// (measured: about 90 ns a hit instead of 300), but then a caller that
-		// changed its claims, say a handler filling in a default scope, would
-		// change them for every later request with the token.
-		return copyClaims(e.claims), nil
+		return e.claims, true, nil
 	}
 
-	claims, err := c.v.Verify(tok)
+	claims, err = c.v.Verify(tok)
 	if err != nil {
-		return nil, err
+		return nil, false, err
 	}
 
 	// Store a copy: the caller owns the claims it is handed and may change them.
@@ -164,7 +182,7 @@ func (c *Cache) Verify(tok string) (*gatepass.Claims, error) {
 		validFrom: max(claims.NotBefore, claims.IssuedAt),
 	}
 	sh.add(strings.Clone(tok), e, c.v.now().Unix()-c.v.leeway, c.limit)
-	return claims, nil
+	return claims, false, nil
 }
 
 // shard returns the shard of tok. The hash is keyed with a random seed, so

@@ -275,6 +275,55 @@ func TestCache_hitAllocatesOnlyClaims(t *testing.T) {
 	}
 }
 
+// TestCache_verifyShared checks that VerifyShared answers as Verify does, that
+// the claims a miss hands out stay the caller's own, that a hit allocates
+// nothing, and that its times are checked again on every hit.
+func TestCache_verifyShared(t *testing.T) {
+	k := mustLoadKey(t, token.ES256)
+	clock := newCacheClock()
+	c, v := mustCache(t, clock, 16, k)
+	tok := mustSign(t, k, testClaims())
+	want, err := v.Verify(tok)
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	// The miss stores the token; its claims are the caller's to change.
+	first, err := c.VerifyShared(tok)
+	if err != nil {
+		t.Fatalf("first VerifyShared: %v", err)
+	}
+	first.Subject, first.Audience[0] = "mallory", "evil"
+
+	for i := range 2 {
+		got, err := c.VerifyShared(tok)
+		if err != nil {
+			t.Fatalf("hit %d: %v", i, err)
+		}
+		if diff := cmp.Diff(got, want); diff != "" {
+			t.Errorf("hit %d: claims (-got +want):\n%s", i, diff)
+		}
+	}
+	if got, err := c.Verify(tok); err != nil || got.Subject != want.Subject {
+		t.Errorf("Verify after VerifyShared = %v, %v; want subject %q", got, err,
+			want.Subject)
+	}
+
+	allocs := testing.AllocsPerRun(100, func() {
+		if _, err := c.VerifyShared(tok); err != nil {
+			t.Fatal(err)
+		}
+	})
+	if allocs != 0 {
+		t.Errorf("allocations per shared hit = %v, want 0", allocs)
+	}
+
+	clock.Advance(900*time.Second + testLeeway)
+	if _, err := c.VerifyShared(tok); !errors.Is(err, token.ErrExpired) {
+		t.Errorf("VerifyShared after exp = %v, want ErrExpired", err)
+	}
+}
+
 // TestCache_bounded checks that the cache never holds more tokens than its size,
 // however many distinct ones it sees, and answers correctly for those it had
 // to evict.
