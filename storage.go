@@ -20,6 +20,12 @@ type Store interface {
 	// View runs fn in a read-only transaction.
 	View(ctx context.Context, fn func(Tx) error) error
 
+	// FindSessionWithUser returns the session with id and the user it belongs
+	// to, read together in one statement outside any transaction: the cheapest
+	// consistent read of the two, for checks made on every request. Returns
+	// ENOTFOUND if there is no such session.
+	FindSessionWithUser(ctx context.Context, id string) (*Session, *User, error)
+
 	// Ping reports whether the database answers; used by readiness checks.
 	Ping(ctx context.Context) error
 

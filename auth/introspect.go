@@ -49,17 +49,12 @@ func (s *Service) introspectAccess(ctx context.Context, tok string) (*Introspect
 		return &Introspection{}, nil
 	}
 
-	var sess *gatepass.Session
-	err = s.store.View(ctx, func(tx gatepass.Tx) error {
-		var err error
-		sess, err = tx.FindSessionByID(ctx, c.SessionID)
-		return err
-	})
+	sess, u, err := s.store.FindSessionWithUser(ctx, c.SessionID)
 	if gatepass.ErrorCode(err) == gatepass.ENOTFOUND {
 		return &Introspection{}, nil
 	} else if err != nil {
 		return nil, err
-	} else if !sess.RevokedAt.IsZero() {
+	} else if !sess.RevokedAt.IsZero() || u.Disabled {
 		return &Introspection{}, nil
 	}
 

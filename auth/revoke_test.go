@@ -100,3 +100,40 @@ func TestRevoke_storeFailureIsAnError(t *testing.T) {
 		t.Error("Revoke reported success although the store is closed")
 	}
 }
+
+// TestIntrospect_disabledUser checks that an access token is reported
+// inactive, and refused by Me, once its user is disabled, even where the
+// session itself was left alive (a change made in the database directly, not
+// through SetDisabled, which also revokes the sessions).
+func TestIntrospect_disabledUser(t *testing.T) {
+	env := MustOpenEnv(t, nil)
+	u := env.MustCreateUser(t, "alice")
+	ctx := context.Background()
+	pair := env.MustLogin(t, "alice")
+	claims, err := env.Service.VerifyAccessToken(pair.AccessToken)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := env.Service.Me(ctx, claims); err != nil {
+		t.Fatalf("Me before the change: %v", err)
+	}
+
+	disabled := true
+	err = env.Store.Update(ctx, func(tx gatepass.Tx) error {
+		return tx.UpdateUser(ctx, u.ID, gatepass.UserUpdate{Disabled: &disabled})
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	in, err := env.Service.Introspect(ctx, pair.AccessToken, "")
+	if err != nil || in.Active {
+		t.Errorf("introspect of a disabled user's token = %+v, %v; want inactive", in, err)
+	}
+	if _, _, err := env.Service.Me(ctx, claims); !errors.Is(err, gatepass.ErrInvalidToken) {
+		t.Errorf("Me of a disabled user's token: err = %v, want ErrInvalidToken", err)
+	}
+	if !mustFindSession(t, env, pair.SessionID).RevokedAt.IsZero() {
+		t.Fatal("the session was revoked, so the test checks nothing of the user")
+	}
+}

@@ -138,15 +138,9 @@ func (s *Service) Me(ctx context.Context, c *gatepass.Claims) (*gatepass.User,
 		return nil, nil, err
 	}
 
-	var u *gatepass.User
-	var sess *gatepass.Session
-	err = s.store.View(ctx, func(tx gatepass.Tx) error {
-		if u, err = tx.FindUserByID(ctx, userID); err != nil {
-			return err
-		}
-		sess, err = tx.FindSessionByID(ctx, c.SessionID)
-		return err
-	})
+	// Every authenticated account request comes here, so the two rows are read
+	// in the store's one-statement lookup rather than a transaction.
+	sess, u, err := s.store.FindSessionWithUser(ctx, c.SessionID)
 	if gatepass.ErrorCode(err) == gatepass.ENOTFOUND {
 		return nil, nil, gatepass.ErrInvalidToken
 	} else if err != nil {

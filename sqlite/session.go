@@ -2,6 +2,8 @@ package sqlite
 
 import (
 	"context"
+	"database/sql"
+	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -195,4 +197,40 @@ func (tx *tx) RevokeSessions(ctx context.Context, userID int64, except string,
 		return 0, fmt.Errorf("revoke sessions: %w", err)
 	}
 	return rowsAffected(res)
+}
+
+// findSessionWithUserSQL reads a session and its user in one statement.
+const findSessionWithUserSQL = `
+	SELECT s.id, s.user_id, s.client_id, s.scope, s.user_agent, s.ip_address,
+		s.created_at, s.last_used_at, s.expires_at, s.revoked_at, s.revoke_reason,
+		u.id, u.name, u.email, u.password_hash, u.disabled, u.created_at, u.updated_at
+	FROM sessions s
+	JOIN users u ON u.id = s.user_id
+	WHERE s.id = ?`
+
+// FindSessionWithUser returns the session with id and its user, in one
+// statement on a read-only connection, with no transaction to begin and end.
+func (db *DB) FindSessionWithUser(ctx context.Context,
+	id string) (*gatepass.Session, *gatepass.User, error) {
+	if db.reader == nil {
+		return nil, nil, errors.New("sqlite: database is not open")
+	}
+
+	var s gatepass.Session
+	var u gatepass.User
+	err := db.reader.QueryRowContext(ctx, findSessionWithUserSQL, id).Scan(
+		&s.ID, &s.UserID, &s.ClientID, &s.Scope, &s.UserAgent, &s.IPAddress,
+		timeColumn{&s.CreatedAt}, timeColumn{&s.LastUsedAt}, timeColumn{&s.ExpiresAt},
+		timeColumn{&s.RevokedAt}, &s.RevokeReason,
+		&u.ID, &u.Name, &u.Email, &u.PasswordHash, &u.Disabled,
+		timeColumn{&u.CreatedAt}, timeColumn{&u.UpdatedAt})
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, nil, gatepass.Errorf(gatepass.ENOTFOUND, "session not found")
+	} else if isUnavailable(err) {
+		unavailable := gatepass.Errorf(gatepass.EUNAVAILABLE, "database is unavailable")
+		return nil, nil, fmt.Errorf("find session with user: %w: %w", unavailable, err)
+	} else if err != nil {
+		return nil, nil, fmt.Errorf("find session with user: %w", err)
+	}
+	return &s, &u, nil
 }

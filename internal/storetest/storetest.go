@@ -31,6 +31,7 @@ func Run(t *testing.T, open func(t *testing.T) gatepass.Store) {
 		{name: "update-user", fn: testUpdateUser},
 		{name: "create-session", fn: testCreateSession},
 		{name: "find-sessions", fn: testFindSessions},
+		{name: "find-session-with-user", fn: testFindSessionWithUser},
 		{name: "count-active-sessions", fn: testCountActiveSessions},
 		{name: "update-session", fn: testUpdateSession},
 		{name: "revoke-sessions", fn: testRevokeSessions},

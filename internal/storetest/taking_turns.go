@@ -32,6 +32,11 @@ func (s *takingTurns) View(ctx context.Context, fn func(gatepass.Tx) error) erro
 	return s.store().View(ctx, fn)
 }
 
+func (s *takingTurns) FindSessionWithUser(ctx context.Context,
+	id string) (*gatepass.Session, *gatepass.User, error) {
+	return s.store().FindSessionWithUser(ctx, id)
+}
+
 func (s *takingTurns) Ping(ctx context.Context) error {
 	return errors.Join(s.stores[0].Ping(ctx), s.stores[1].Ping(ctx))
 }
