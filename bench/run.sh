@@ -4,7 +4,8 @@
 # accounts with "gatepass user add", runs every loadgen scenario against the
 # server, then runs the compare harness; repeats all of it on PostgreSQL when
 # GATEPASS_BENCH_POSTGRES is set; records the server's idle and peak RSS, the
-# binary size and the raw argon2id hash rate; profiles the refresh and
+# binary size and the raw argon2id hash rate; alternates trivial and
+# forward-auth windows in rounds for a steadier ratio; profiles the refresh and
 # forward-auth paths; and writes results.json, results.md, chart.svg and the
 # profiles into bench/results/.
 #
@@ -18,7 +19,8 @@
 #                            creates again, such as
 #                            postgres://postgres@127.0.0.1:5432/gatepass_bench?sslmode=disable
 #   BENCH_CONCURRENCY (32), BENCH_DURATION (10s), BENCH_WARMUP (2s),
-#   BENCH_USERS (32), BENCH_PORT (18080), BENCH_OUT (bench/results)
+#   BENCH_USERS (32), BENCH_PORT (18080), BENCH_OUT (bench/results),
+#   BENCH_ROUNDS (6), BENCH_ROUND_DURATION (5s)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -34,6 +36,8 @@ if $quick; then
 	duration=${BENCH_DURATION:-1s}
 	warmup=${BENCH_WARMUP:-300ms}
 	users=${BENCH_USERS:-4}
+	rounds=${BENCH_ROUNDS:-2}
+	round_duration=${BENCH_ROUND_DURATION:-500ms}
 	out=${BENCH_OUT:-$(mktemp -d -t gatepass-bench-results.XXXXXX)}
 	hash_time=1s
 else
@@ -41,6 +45,8 @@ else
 	duration=${BENCH_DURATION:-10s}
 	warmup=${BENCH_WARMUP:-2s}
 	users=${BENCH_USERS:-32}
+	rounds=${BENCH_ROUNDS:-6}
+	round_duration=${BENCH_ROUND_DURATION:-5s}
 	out=${BENCH_OUT:-bench/results}
 	hash_time=5s
 fi
@@ -202,6 +208,12 @@ bench_engine() {
 	loadgen "http://127.0.0.1:$port" "$server_scenarios" "$tmp/$engine-server.json" \
 		${db_cpu[@]+"${db_cpu[@]}"}
 	peak=$(status_kib VmHWM)
+	# One window's ratio of forward-auth to trivial moves with the machine's
+	# neighbours by about as much as the target's margin; the median of
+	# adjacent pairs moves less.
+	echo "== $engine: trivial and forward-auth in $rounds rounds"
+	loadgen "http://127.0.0.1:$port" trivial,verify "$tmp/$engine-rounds.json" \
+		-rounds "$rounds" -d "$round_duration" ${db_cpu[@]+"${db_cpu[@]}"}
 	stop_server
 
 	echo "== $engine: compare harness"
@@ -215,7 +227,8 @@ bench_engine() {
 	echo "$idle $peak" >"$tmp/$engine.rss"
 	printf '{"engine": "%s", "idle_rss_kib": %d, "peak_rss_kib": %d,\n' "$engine" "$idle" \
 		"$peak" >"$tmp/$engine.json"
-	printf '"server": %s,\n"compare": %s}' "$(cat "$tmp/$engine-server.json")" \
+	printf '"server": %s,\n"rounds": %s,\n"compare": %s}' \
+		"$(cat "$tmp/$engine-server.json")" "$(cat "$tmp/$engine-rounds.json")" \
 		"$(cat "$tmp/$engine-compare.json")" >>"$tmp/$engine.json"
 }
 
@@ -320,6 +333,10 @@ mem_mib=$(awk '/^MemTotal:/ { print int($2 / 1024) }' /proc/meminfo)
 		echo "### gatepass serve"
 		echo
 		cat "$tmp/$engine-server.md"
+		echo
+		echo "### trivial and forward-auth in $rounds alternating rounds of $round_duration"
+		echo
+		cat "$tmp/$engine-rounds.md"
 		echo
 		echo "### compare harness (one process: /healthz, then the same endpoint three ways)"
 		echo

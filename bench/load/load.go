@@ -135,6 +135,10 @@ type Result struct {
 	Concurrency int     `json:"concurrency"`
 	Seconds     float64 `json:"seconds"`
 
+	// Round is the round, from 1, of a run that repeats its scenarios in
+	// rounds; 0 when each scenario ran once.
+	Round int `json:"round,omitempty"`
+
 	Requests  uint64  `json:"requests"`
 	PerSecond float64 `json:"requests_per_second"`
 	Latency   Latency `json:"latency_ms"`

@@ -4,9 +4,11 @@
 //
 //	loadgen -url http://127.0.0.1:8080 -scenario trivial,verify,refresh -c 32 -d 10s
 //
-// Scenarios run one after another, each with its own warm-up. The table is
-// Markdown, so it can be pasted as it is; -json writes the same numbers for
-// scripts. See BENCHMARKS.md for how bench/run.sh uses it.
+// Scenarios run one after another, each with its own warm-up. With -rounds N
+// they run N times over, and each scenario's rate is also summed up as the
+// median of its ratios to the trivial endpoint's rate in the same round. The
+// tables are Markdown, so they can be pasted as they are; -json writes the same
+// numbers for scripts. See BENCHMARKS.md for how bench/run.sh uses it.
 package main
 
 import (
@@ -18,6 +20,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"slices"
 	"strings"
 	"syscall"
 	"time"
@@ -47,12 +50,17 @@ type report struct {
 	Concurrency   int            `json:"concurrency"`
 	WarmupSeconds float64        `json:"warmup_seconds"`
 	Results       []*load.Result `json:"results"`
+
+	// Rounds and Ratios are set by -rounds; Results then holds every round's.
+	Rounds int            `json:"rounds,omitempty"`
+	Ratios []*ratioSeries `json:"ratios_to_trivial,omitempty"`
 }
 
 // run parses the flags, runs every scenario asked for and writes the report.
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	var cfg load.Config
 	var scenarioList, jsonPath string
+	var rounds int
 	fs := flag.NewFlagSet("loadgen", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	fs.StringVar(&cfg.URL, "url", "http://127.0.0.1:8080", "base URL of the server")
@@ -67,6 +75,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs.DurationVar(&cfg.Duration, "d", 10*time.Second, "measured time per scenario")
 	fs.DurationVar(&cfg.Warmup, "warmup", 2*time.Second,
 		"time per scenario before measuring starts")
+	fs.IntVar(&rounds, "rounds", 1, "run the scenarios this many times, in reverse order "+
+		"every other round, and report the median of each one's ratios to trivial, "+
+		"measured in the same round: a steadier ratio than one window's on a busy machine")
 	fs.StringVar(&cfg.User, "user", "demo", "account to sign in as; the name prefix with -users")
 	fs.StringVar(&cfg.Password, "password", "demo-password", "password of the accounts")
 	fs.IntVar(&cfg.Users, "users", 0,
@@ -82,6 +93,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return err
 	} else if fs.NArg() > 0 {
 		return fmt.Errorf("unexpected argument %q", fs.Arg(0))
+	} else if rounds < 1 {
+		return fmt.Errorf("rounds: %d is not a positive number", rounds)
 	}
 
 	names := strings.Split(scenarioList, ",")
@@ -96,18 +109,42 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	started := time.Now().UTC().Truncate(time.Second)
 	rep := &report{URL: cfg.URL, Client: cfg.ClientName(), Started: started,
 		Concurrency: cfg.Concurrency, WarmupSeconds: cfg.Warmup.Seconds()}
-	for _, name := range names {
-		c := cfg
-		c.Scenario = name
-		r, err := load.Run(ctx, c)
-		if err != nil {
-			return fmt.Errorf("%s: %w", name, err)
+	for round := 1; round <= rounds; round++ {
+		for _, name := range roundOrder(names, round) {
+			c := cfg
+			c.Scenario = name
+			r, err := load.Run(ctx, c)
+			if err != nil {
+				return fmt.Errorf("%s: %w", name, err)
+			}
+
+			if rounds > 1 {
+				r.Round = round
+				fmt.Fprintf(stderr, "round %d: ", round)
+			}
+			fmt.Fprintf(stderr, "%-8s %9.0f req/s  p99 %s ms  errors %d\n", name,
+				r.PerSecond, formatMs(r.Latency.P99), r.Errors)
+			rep.Results = append(rep.Results, r)
 		}
-		fmt.Fprintf(stderr, "%-8s %9.0f req/s  p99 %s ms  errors %d\n", name, r.PerSecond,
-			formatMs(r.Latency.P99), r.Errors)
-		rep.Results = append(rep.Results, r)
+	}
+
+	if rounds > 1 {
+		rep.Rounds = rounds
+		rep.Ratios = ratiosToTrivial(names, rep.Results)
 	}
 	return write(rep, jsonPath, stdout)
+}
+
+// roundOrder returns the order of the scenarios in round (from 1): as given in
+// odd rounds, reversed in even ones, so that a machine slowly getting busier or
+// quieter favours neither of two scenarios compared.
+func roundOrder(names []string, round int) []string {
+	if round%2 == 1 {
+		return names
+	}
+	reversed := slices.Clone(names)
+	slices.Reverse(reversed)
+	return reversed
 }
 
 // scenarioHelp lists the scenarios for the -scenario flag's help.
@@ -126,6 +163,11 @@ func write(rep *report, jsonPath string, stdout io.Writer) error {
 	}
 	if err := writeTable(stdout, rep.Results); err != nil {
 		return err
+	}
+	if len(rep.Ratios) > 0 {
+		if err := writeRatios(stdout, rep.Ratios); err != nil {
+			return err
+		}
 	}
 	if jsonPath == "" {
 		return nil
@@ -148,29 +190,33 @@ func writeJSON(w io.Writer, rep *report) error {
 	return enc.Encode(rep)
 }
 
-// writeTable prints one Markdown row per scenario. When the trivial scenario
-// ran too, every rate is also given as a multiple of its rate, measured in the
-// same run against the same server; with -server-pid, also per CPU-second the
-// server used.
+// writeTable prints one Markdown row per scenario and round. When the trivial
+// scenario ran too, every rate is also given as a multiple of its rate,
+// measured in the same round against the same server; with -server-pid, also
+// per CPU-second the server used.
 func writeTable(w io.Writer, results []*load.Result) error {
-	var base float64
+	base := make(map[int]float64)
+	withDB, withRounds := false, false
 	for _, r := range results {
-		if r.Scenario == "trivial" {
-			base = r.PerSecond
+		if r.Scenario == trivialScenario {
+			base[r.Round] = r.PerSecond
 		}
-	}
-
-	withDB := false
-	for _, r := range results {
 		withDB = withDB || r.PerCPUSecond > 0
+		withRounds = withRounds || r.Round > 0
 	}
 
 	var b strings.Builder
+	if withRounds {
+		b.WriteString("| round ")
+	}
 	b.WriteString("| scenario | req/s | vs trivial | req/server CPU-s |")
 	if withDB {
 		b.WriteString(" req/server+db CPU-s |")
 	}
 	b.WriteString(" p50 ms | p90 ms | p99 ms | max ms | errors |\n")
+	if withRounds {
+		b.WriteString("| ---: ")
+	}
 	b.WriteString("| --- | ---: | ---: | ---: |")
 	if withDB {
 		b.WriteString(" ---: |")
@@ -178,8 +224,11 @@ func writeTable(w io.Writer, results []*load.Result) error {
 	b.WriteString(" ---: | ---: | ---: | ---: | --- |\n")
 	for _, r := range results {
 		ratio := "-"
-		if base > 0 {
-			ratio = fmt.Sprintf("%.2fx", r.PerSecond/base)
+		if base[r.Round] > 0 {
+			ratio = fmt.Sprintf("%.2fx", r.PerSecond/base[r.Round])
+		}
+		if withRounds {
+			fmt.Fprintf(&b, "| %d ", r.Round)
 		}
 		fmt.Fprintf(&b, "| %s | %.0f | %s | %s |", r.Scenario, r.PerSecond, ratio,
 			formatRate(r.PerServerCPUSecond))

@@ -98,6 +98,8 @@ func TestRun_badFlags(t *testing.T) {
 		{name: "no-workers", args: []string{"-c", "0"}, wantErr: "concurrency:"},
 		{name: "unknown-client", args: []string{"-client", "curl"},
 			wantErr: `client: "curl" is not raw or net/http`},
+		{name: "no-rounds", args: []string{"-rounds", "0"},
+			wantErr: "rounds: 0 is not a positive number"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
