@@ -170,11 +170,8 @@ func clientContext(r *http.Request) context.Context {
 	return auth.NewContextWithClient(r.Context(), c)
 }
 
-// clientIP is the address of the peer, without its port.
-//
-// TODO(proxy): behind a reverse proxy this is the proxy's address; trusting
-// X-Forwarded-For needs a configured list of proxies, or clients could forge it.
-// Until then the per-address rate limits count every client behind a proxy as one.
+// clientIP is the address of the client, without its port: the peer's, or,
+// behind trusted proxies, the one they forwarded (see Server.TrustedProxies).
 func clientIP(r *http.Request) string {
 	host, _, err := net.SplitHostPort(r.RemoteAddr)
 	if err != nil {

@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"net/http/cookiejar"
 	"net/http/httptest"
+	"net/netip"
 	"net/url"
 	"path/filepath"
 	"strings"
@@ -112,6 +113,7 @@ type envOptions struct {
 	corsOrigins         []string
 	signUp              bool
 	fallback            http.Handler
+	trustedProxies      []netip.Prefix
 }
 
 // MustStartEnv starts a server with the default configuration on a new database.
@@ -172,6 +174,7 @@ func MustOpenEnv(tb testing.TB, opts envOptions) *testEnv {
 	e.api.CORSOrigins = opts.corsOrigins
 	e.api.AllowSignUp = opts.signUp
 	e.api.Fallback = opts.fallback
+	e.api.TrustedProxies = opts.trustedProxies
 	if err := e.api.Validate(); err != nil {
 		tb.Fatalf("validate server: %v", err)
 	}

@@ -5,9 +5,11 @@
 package httpapi
 
 import (
+	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
+	"net/netip"
 	"net/url"
 	"slices"
 	"time"
@@ -80,6 +82,15 @@ type Server struct {
 	// Requests, if set, is told the route, method, status and duration of every
 	// request.
 	Requests RequestObserver
+
+	// TrustedProxies lists the reverse proxies whose X-Forwarded-For header
+	// gatepass believes (parse entries with ParseTrustedProxy). A request from
+	// one of them is taken to come from the first address, reading the header
+	// from the right, that is not itself a trusted proxy: that address is
+	// what rate limits, lockouts, sessions, audit events and logs see. Empty,
+	// the default, takes every request to come from its direct peer and
+	// ignores the header, which any client can write.
+	TrustedProxies []netip.Prefix
 
 	svc      *auth.Service
 	mux      *http.ServeMux
@@ -159,8 +170,9 @@ func (s *Server) Patterns() []string {
 }
 
 // Handler returns the routes wrapped in the middleware every request goes through:
-// the access log outermost so it sees the final status, then panic recovery, then
-// the security headers, then CORS, so that error answers carry CORS headers too.
+// with trusted proxies, the client's forwarded address first; the access log
+// next so it sees the final status, then panic recovery, then the security
+// headers, then CORS, so that error answers carry CORS headers too.
 func (s *Server) Handler() http.Handler {
 	s.corsOrigins = map[string]bool{}
 	for _, o := range s.CORSOrigins {
@@ -168,7 +180,12 @@ func (s *Server) Handler() http.Handler {
 			s.corsOrigins[origin] = true
 		}
 	}
-	return s.logRequests(s.recoverPanics(securityHeaders(s.cors(s.mux))))
+
+	h := s.logRequests(s.recoverPanics(securityHeaders(s.cors(s.mux))))
+	if len(s.TrustedProxies) > 0 {
+		h = s.forwardedClient(h)
+	}
+	return h
 }
 
 // Validate checks the exported settings and names the flag of the first one that
@@ -177,6 +194,11 @@ func (s *Server) Validate() error {
 	for _, o := range s.CORSOrigins {
 		if _, err := ParseOrigin(o); err != nil {
 			return fmt.Errorf("cors-origin: %w", err)
+		}
+	}
+	for _, p := range s.TrustedProxies {
+		if !p.IsValid() {
+			return errors.New("trusted-proxy: an entry is not a valid prefix")
 		}
 	}
 
