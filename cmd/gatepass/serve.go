@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/netip"
 	"strconv"
 	"strings"
 	"sync"
@@ -39,6 +40,7 @@ type serveConfig struct {
 	lockoutMax          time.Duration
 	redisURL            string
 	metricsAddr         string
+	trustedProxies      proxyList
 }
 
 // rateSpec is the --rate-limit flag: N/UNIT, N attempts per key per unit (s, m,
@@ -135,6 +137,36 @@ func (l *originList) Set(v string) error {
 	return nil
 }
 
+// proxyList is the repeatable --trusted-proxy flag. One value may also list
+// several addresses or prefixes separated by commas or spaces, which is how
+// GATEPASS_TRUSTED_PROXY holds them.
+type proxyList []netip.Prefix
+
+// String returns the prefixes, comma-separated.
+func (l *proxyList) String() string {
+	names := make([]string, len(*l))
+	for i, p := range *l {
+		names[i] = p.String()
+	}
+	return strings.Join(names, ",")
+}
+
+// Set adds the addresses and prefixes in v.
+func (l *proxyList) Set(v string) error {
+	fields := strings.FieldsFunc(v, func(r rune) bool { return r == ',' || r == ' ' })
+	if len(fields) == 0 {
+		return fmt.Errorf("%q names no address", v)
+	}
+	for _, f := range fields {
+		p, err := httpapi.ParseTrustedProxy(f)
+		if err != nil {
+			return err
+		}
+		*l = append(*l, p)
+	}
+	return nil
+}
+
 func (m *Main) serve(ctx context.Context, args []string) error {
 	var c config
 	var sc serveConfig
@@ -170,7 +202,11 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 	sc.lockoutAddress = lockoutSpec{free: gatepass.DefaultAddressLockoutPolicy().Free}
 	fs.Var(&sc.lockoutAddress, "lockout-address",
 		"failed sign-ins a client address may have before it is locked out the same "+
-			"way; off behind a reverse proxy, where every client shares its address")
+			"way; off behind a reverse proxy not given to --trusted-proxy, where every "+
+			"client shares its address")
+	fs.Var(&sc.trustedProxies, "trusted-proxy",
+		"address or CIDR prefix of a reverse proxy whose X-Forwarded-For names the "+
+			"client; repeatable (default: none, every client is its direct peer)")
 	fs.DurationVar(&sc.lockoutMax, "lockout-max", gatepass.DefaultLockoutPolicy().Max,
 		"longest sign-in lockout; failures are forgotten after twice this without one")
 	fs.StringVar(&sc.redisURL, "redis", "",
@@ -401,6 +437,7 @@ func newAPI(svc *auth.Service, sc *serveConfig, log *slog.Logger) (*httpapi.Serv
 	api.InsecureCookies = sc.insecureCookies
 	api.AllowSignUp = sc.signup
 	api.SimpleJWTCompat = sc.simpleJWTCompat
+	api.TrustedProxies = sc.trustedProxies
 	if sc.demo {
 		api.Fallback = web.Handler()
 	}
@@ -413,6 +450,10 @@ func newAPI(svc *auth.Service, sc *serveConfig, log *slog.Logger) (*httpapi.Serv
 	}
 	if sc.insecureCookies {
 		log.Warn("cookies are sent without Secure: --insecure-cookies is for development")
+	}
+	if len(sc.trustedProxies) > 0 {
+		log.Info("trusted proxies name the client in X-Forwarded-For",
+			"trusted_proxies", sc.trustedProxies.String())
 	}
 	return api, nil
 }
