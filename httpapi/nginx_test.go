@@ -16,11 +16,13 @@ import (
 	"net/http"
 	"net/http/cookiejar"
 	"net/http/httptest"
+	"net/netip"
 	"net/url"
 	"os"
 	"os/exec"
 	"os/user"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -45,10 +47,12 @@ func TestNginx(t *testing.T) {
 			"the auth_request module, such as /usr/sbin/nginx, to run this test")
 	}
 
-	// nginx serves the one origin the browser sees, so it is gatepass's issuer.
+	// nginx serves the one origin the browser sees, so it is gatepass's issuer,
+	// and gatepass trusts it to name the client.
 	port := freePort(t)
 	origin := "https://127.0.0.1:" + port
-	e := MustOpenEnv(t, envOptions{issuer: origin})
+	e := MustOpenEnv(t, envOptions{issuer: origin,
+		trustedProxies: []netip.Prefix{netip.MustParsePrefix("127.0.0.1/32")}})
 	u := e.MustCreateUser(t, testUser, testEmail)
 	app := startEchoApp(t)
 	n := startNginx(t, bin, port, e.srv.Listener.Addr().String(),
@@ -150,6 +154,36 @@ func TestNginx(t *testing.T) {
 		got := app.Echo(t, res)
 		if got.Path != "/admin/users" || got.Identity["X-Auth-Scope"] != "profile admin" {
 			t.Errorf("the app saw %+v", got)
+		}
+	})
+
+	// A client on another address, 127.0.0.2, is named by that address
+	// whatever X-Forwarded-For it sends, on gatepass's own endpoints and in
+	// forward-auth's subrequests alike.
+	t.Run("client-address", func(t *testing.T) {
+		c := n.NewClientFrom(t, net.IPv4(127, 0, 0, 2))
+		forged := http.Header{"X-Forwarded-For": {"198.51.100.7"}}
+
+		h := forged.Clone()
+		h.Set("Content-Type", formType)
+		res := c.Do(t, http.MethodPost, "/oauth/token", h, url.Values{
+			"grant_type": {"password"}, "username": {testUser},
+			"password": {testPassword}}.Encode())
+		tok := MustTokens(t, res)
+		claims, err := e.svc.VerifyAccessToken(tok.AccessToken)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := e.SessionByID(t, claims.SessionID).IPAddress; got != "127.0.0.2" {
+			t.Errorf("session address = %q, want 127.0.0.2", got)
+		}
+
+		h = forged.Clone()
+		h.Set("Authorization", "Bearer garbage")
+		c.Do(t, http.MethodGet, "/hello", h, "")
+		line := accessLine(t, e.logs.String(), "GET /auth/verify")
+		if !slices.Contains(strings.Fields(line), "client_ip=127.0.0.2") {
+			t.Errorf("forward-auth access log line %q does not name 127.0.0.2", line)
 		}
 	})
 
@@ -473,12 +507,23 @@ type nginxClient struct {
 // as a browser would.
 func (n *nginx) NewClient(tb testing.TB) *nginxClient {
 	tb.Helper()
+	return n.NewClientFrom(tb, nil)
+}
+
+// NewClientFrom returns a client like NewClient's that connects from the local
+// address ip, such as another loopback address; nil lets the system choose.
+func (n *nginx) NewClientFrom(tb testing.TB, ip net.IP) *nginxClient {
+	tb.Helper()
 	jar, err := cookiejar.New(nil)
 	if err != nil {
 		tb.Fatal(err)
 	}
 	tr := http.DefaultTransport.(*http.Transport).Clone()
 	tr.TLSClientConfig = &tls.Config{RootCAs: n.roots}
+	if ip != nil {
+		d := &net.Dialer{LocalAddr: &net.TCPAddr{IP: ip}}
+		tr.DialContext = d.DialContext
+	}
 	tb.Cleanup(tr.CloseIdleConnections)
 	return &nginxClient{base: n.url, jar: jar,
 		client: &http.Client{Transport: tr, Jar: jar}}
