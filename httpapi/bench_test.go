@@ -5,8 +5,10 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"net/netip"
 	"testing"
 
+	"github.com/gatepass/gatepass/httpapi"
 	"github.com/gatepass/gatepass/metrics"
 )
 
@@ -43,6 +45,14 @@ func (w *benchWriter) reset() {
 // second value is a valid access token for alice, the third her cookies.
 func benchHandler(b *testing.B) (http.Handler, string, string) {
 	b.Helper()
+	return benchHandlerWith(b, nil)
+}
+
+// benchHandlerWith is benchHandler with the server's settings changed by
+// configure, when it is not nil, before the handler is built.
+func benchHandlerWith(b *testing.B, configure func(*httpapi.Server)) (http.Handler, string,
+	string) {
+	b.Helper()
 	e := MustOpenEnv(b, envOptions{corsOrigins: []string{"https://app.example.test"}})
 	e.MustCreateUser(b, testUser, testEmail)
 	cs := e.MustCookieLogin(b, testUser)
@@ -52,6 +62,9 @@ func benchHandler(b *testing.B) (http.Handler, string, string) {
 	m := metrics.New(e.svc)
 	m.Logger = e.api.Logger
 	e.api.Requests = m
+	if configure != nil {
+		configure(e.api)
+	}
 	cookie := cs.names.access + "=" + cs.access + "; " + cs.names.csrf + "=" + cs.csrf
 	return e.api.Handler(), cs.access, cookie
 }
@@ -101,6 +114,21 @@ func BenchmarkForwardAuthBearer(b *testing.B) {
 		"Authorization":      {"Bearer " + access},
 		"X-Forwarded-Method": {http.MethodGet},
 		"X-Forwarded-Uri":    {"/app/dashboard"},
+	})
+	runBench(b, h, r, http.StatusOK)
+}
+
+// BenchmarkForwardAuthBehindProxy is BenchmarkForwardAuthBearer from a trusted
+// proxy that names the client in X-Forwarded-For.
+func BenchmarkForwardAuthBehindProxy(b *testing.B) {
+	h, access, _ := benchHandlerWith(b, func(s *httpapi.Server) {
+		s.TrustedProxies = []netip.Prefix{netip.MustParsePrefix("192.0.2.0/24")}
+	})
+	r := newBenchRequest("/auth/verify", http.Header{
+		"Authorization":      {"Bearer " + access},
+		"X-Forwarded-Method": {http.MethodGet},
+		"X-Forwarded-Uri":    {"/app/dashboard"},
+		"X-Forwarded-For":    {"198.51.100.4, 203.0.113.9"},
 	})
 	runBench(b, h, r, http.StatusOK)
 }
