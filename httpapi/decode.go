@@ -9,6 +9,7 @@ import (
 	"mime"
 	"net"
 	"net/http"
+	"net/netip"
 	"net/url"
 	"strings"
 
@@ -172,10 +173,17 @@ func clientContext(r *http.Request) context.Context {
 
 // clientIP is the address of the client, without its port: the peer's, or,
 // behind trusted proxies, the one they forwarded (see Server.TrustedProxies).
+// An IPv4 address mapped into IPv6 is given as IPv4, as forwarded ones are, so
+// that one client has one rate-limit key however it arrives.
 func clientIP(r *http.Request) string {
 	host, _, err := net.SplitHostPort(r.RemoteAddr)
 	if err != nil {
 		return r.RemoteAddr
+	}
+	if strings.HasPrefix(host, "::ffff:") {
+		if a, err := netip.ParseAddr(host); err == nil && a.Is4In6() {
+			return a.Unmap().String()
+		}
 	}
 	return host
 }

@@ -179,11 +179,24 @@ func TestNginx(t *testing.T) {
 		}
 
 		h = forged.Clone()
-		h.Set("Authorization", "Bearer garbage")
-		c.Do(t, http.MethodGet, "/hello", h, "")
-		line := accessLine(t, e.logs.String(), "GET /auth/verify")
-		if !slices.Contains(strings.Fields(line), "client_ip=127.0.0.2") {
-			t.Errorf("forward-auth access log line %q does not name 127.0.0.2", line)
+		h.Set("Content-Type", formType)
+		res = c.Do(t, http.MethodPost, "/auth/login", h,
+			url.Values{"username": {testUser}, "password": {testPassword}}.Encode())
+		cs := e.MustCookieSession(t, res, http.StatusOK)
+		if got := e.SessionByID(t, cs.body.SessionID).IPAddress; got != "127.0.0.2" {
+			t.Errorf("cookie session address = %q, want 127.0.0.2", got)
+		}
+
+		// Both of the example's subrequest locations.
+		for _, path := range []string{"/hello", "/admin/users"} {
+			h = forged.Clone()
+			h.Set("Authorization", "Bearer garbage")
+			c.Do(t, http.MethodGet, path, h, "")
+			line := accessLine(t, e.logs.String(), "GET /auth/verify")
+			if !slices.Contains(strings.Fields(line), "client_ip=127.0.0.2") {
+				t.Errorf("%s: forward-auth access log line %q does not name 127.0.0.2",
+					path, line)
+			}
 		}
 	})
 

@@ -13,23 +13,37 @@ const headerForwardedFor = "X-Forwarded-For"
 
 // ParseTrustedProxy reads one entry of Server.TrustedProxies: an IP address,
 // which stands for itself alone, or a CIDR prefix such as 10.0.0.0/8 or
-// fd00::/8. IPv4 addresses are matched as IPv4 whether they arrive as such or
-// mapped into IPv6.
+// fd00::/8 (host bits are dropped: 127.0.0.1/8 is 127.0.0.0/8). IPv4 is
+// matched as IPv4 whether it arrives as such or mapped into IPv6, so a mapped
+// entry such as ::ffff:10.0.0.0/104 is read as the IPv4 prefix it maps. A
+// prefix of every address is refused: it would let every client name itself.
 func ParseTrustedProxy(s string) (netip.Prefix, error) {
+	var p netip.Prefix
 	if strings.Contains(s, "/") {
-		p, err := netip.ParsePrefix(s)
-		if err != nil {
+		var err error
+		if p, err = netip.ParsePrefix(s); err != nil {
 			return netip.Prefix{}, fmt.Errorf("%q is not an IP address or CIDR prefix", s)
 		}
-		return p.Masked(), nil
+	} else {
+		a, err := netip.ParseAddr(s)
+		if err != nil || a.Zone() != "" {
+			return netip.Prefix{}, fmt.Errorf("%q is not an IP address or CIDR prefix", s)
+		}
+		p = netip.PrefixFrom(a, a.BitLen())
 	}
 
-	a, err := netip.ParseAddr(s)
-	if err != nil || a.Zone() != "" {
-		return netip.Prefix{}, fmt.Errorf("%q is not an IP address or CIDR prefix", s)
+	if p.Addr().Is4In6() {
+		if p.Bits() < 96 {
+			return netip.Prefix{}, fmt.Errorf("%q covers more than the IPv4 addresses "+
+				"mapped into IPv6; give IPv4 and IPv6 prefixes separately", s)
+		}
+		p = netip.PrefixFrom(p.Addr().Unmap(), p.Bits()-96)
 	}
-	a = a.Unmap()
-	return netip.PrefixFrom(a, a.BitLen()), nil
+	if p.Bits() == 0 {
+		return netip.Prefix{}, fmt.Errorf("%q trusts every address, so any client "+
+			"could name itself anyone; list the proxies' own addresses", s)
+	}
+	return p.Masked(), nil
 }
 
 // forwardedClient makes the request's RemoteAddr the client's own address when

@@ -70,7 +70,7 @@ func signInFrom(tb testing.TB, base, client, name string) int {
 }
 
 func TestServe_rejectsBadTrustedProxy(t *testing.T) {
-	for _, v := range []string{"proxy.example", "10.0.0.0/33", ","} {
+	for _, v := range []string{"proxy.example", "10.0.0.0/33", ",", "0.0.0.0/0"} {
 		p := NewProgram(t)
 
 		r := p.Run("", "serve", "--addr", "127.0.0.1:0", "--trusted-proxy", v)
@@ -78,5 +78,15 @@ func TestServe_rejectsBadTrustedProxy(t *testing.T) {
 		if r.Err == nil || !strings.Contains(r.Err.Error(), "trusted-proxy") {
 			t.Errorf("--trusted-proxy %q: err = %v, want one naming the flag", v, r.Err)
 		}
+	}
+
+	p := NewProgram(t)
+	p.Env["GATEPASS_TRUSTED_PROXY"] = "127.0.0.1, proxy.example"
+
+	r := p.Run("", "serve", "--addr", "127.0.0.1:0")
+
+	if r.Err == nil || !strings.Contains(r.Err.Error(), "GATEPASS_TRUSTED_PROXY") {
+		t.Errorf("GATEPASS_TRUSTED_PROXY with a host name: err = %v, want one naming it",
+			r.Err)
 	}
 }
