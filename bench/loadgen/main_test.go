@@ -55,26 +55,42 @@ func TestWriteTable(t *testing.T) {
 	}
 }
 
-// TestRun_json runs the command against a server that answers /healthz as
-// gatepass does, and checks the JSON it prints.
-func TestRun_json(t *testing.T) {
+// startHealthz starts a server that answers /healthz as gatepass does, until
+// the test ends.
+func startHealthz(tb testing.TB) *httptest.Server {
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "application/json")
 		io.WriteString(w, `{"status":"ok"}`)
 	}))
-	defer srv.Close()
+	tb.Cleanup(srv.Close)
+	return srv
+}
+
+// runJSON runs the command with args and -json -, and decodes what it prints.
+func runJSON(tb testing.TB, args ...string) (report, string) {
+	tb.Helper()
 	var stdout, stderr bytes.Buffer
 
-	err := run(context.Background(), []string{"-url", srv.URL, "-scenario", "trivial",
-		"-c", "2", "-d", "100ms", "-warmup", "0s", "-json", "-"}, &stdout, &stderr)
+	err := run(context.Background(), append(args, "-json", "-"), &stdout, &stderr)
 
 	if err != nil {
-		t.Fatalf("run: %v (stderr %s)", err, stderr.String())
+		tb.Fatalf("run: %v (stderr %s)", err, stderr.String())
 	}
 	var got report
 	if err := json.Unmarshal(stdout.Bytes(), &got); err != nil {
-		t.Fatalf("output %q: %v", stdout.String(), err)
+		tb.Fatalf("output %q: %v", stdout.String(), err)
 	}
+	return got, stderr.String()
+}
+
+// TestRun_json runs the command against a server that answers /healthz as
+// gatepass does, and checks the JSON it prints.
+func TestRun_json(t *testing.T) {
+	srv := startHealthz(t)
+
+	got, _ := runJSON(t, "-url", srv.URL, "-scenario", "trivial", "-c", "2", "-d", "100ms",
+		"-warmup", "0s")
+
 	if len(got.Results) != 1 || got.Results[0].Requests == 0 || got.Results[0].Errors != 0 {
 		t.Fatalf("results %+v, want one with requests and no errors", got.Results)
 	}

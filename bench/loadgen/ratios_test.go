@@ -1,12 +1,6 @@
 package main
 
 import (
-	"bytes"
-	"context"
-	"encoding/json"
-	"io"
-	"net/http"
-	"net/http/httptest"
 	"strings"
 	"testing"
 
@@ -113,24 +107,11 @@ func TestWriteTable_rounds(t *testing.T) {
 // that answers /healthz as gatepass does, and checks that every round is
 // reported, in order.
 func TestRun_rounds(t *testing.T) {
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Content-Type", "application/json")
-		io.WriteString(w, `{"status":"ok"}`)
-	}))
-	defer srv.Close()
-	var stdout, stderr bytes.Buffer
+	srv := startHealthz(t)
 
-	err := run(context.Background(), []string{"-url", srv.URL, "-scenario", "trivial",
-		"-rounds", "3", "-c", "2", "-d", "50ms", "-warmup", "0s", "-json", "-"},
-		&stdout, &stderr)
+	got, progress := runJSON(t, "-url", srv.URL, "-scenario", "trivial", "-rounds", "3",
+		"-c", "2", "-d", "50ms", "-warmup", "0s")
 
-	if err != nil {
-		t.Fatalf("run: %v (stderr %s)", err, stderr.String())
-	}
-	var got report
-	if err := json.Unmarshal(stdout.Bytes(), &got); err != nil {
-		t.Fatalf("output %q: %v", stdout.String(), err)
-	}
 	var rounds []int
 	for _, r := range got.Results {
 		if r.Scenario != "trivial" || r.Requests == 0 || r.Errors != 0 {
@@ -141,7 +122,7 @@ func TestRun_rounds(t *testing.T) {
 	if got.Rounds != 3 || !cmp.Equal(rounds, []int{1, 2, 3}) {
 		t.Errorf("rounds %d, results in rounds %v; want 3 and [1 2 3]", got.Rounds, rounds)
 	}
-	if !strings.Contains(stderr.String(), "round 3: trivial") {
-		t.Errorf("progress %q does not name round 3", stderr.String())
+	if !strings.Contains(progress, "round 3: trivial") {
+		t.Errorf("progress %q does not name round 3", progress)
 	}
 }

@@ -123,9 +123,9 @@ func (l *originList) String() string {
 
 // Set adds the origins in v.
 func (l *originList) Set(v string) error {
-	fields := strings.FieldsFunc(v, func(r rune) bool { return r == ',' || r == ' ' })
-	if len(fields) == 0 {
-		return fmt.Errorf("%q names no origin", v)
+	fields, err := listValues(v, "origin")
+	if err != nil {
+		return err
 	}
 	for _, f := range fields {
 		origin, err := httpapi.ParseOrigin(f)
@@ -135,6 +135,16 @@ func (l *originList) Set(v string) error {
 		*l = append(*l, origin)
 	}
 	return nil
+}
+
+// listValues splits the value of a repeatable flag that also takes a list,
+// separated by commas or spaces, and fails when it names no what.
+func listValues(v, what string) ([]string, error) {
+	fields := strings.FieldsFunc(v, func(r rune) bool { return r == ',' || r == ' ' })
+	if len(fields) == 0 {
+		return nil, fmt.Errorf("%q names no %s", v, what)
+	}
+	return fields, nil
 }
 
 // proxyList is the repeatable --trusted-proxy flag. One value may also list
@@ -153,9 +163,9 @@ func (l *proxyList) String() string {
 
 // Set adds the addresses and prefixes in v.
 func (l *proxyList) Set(v string) error {
-	fields := strings.FieldsFunc(v, func(r rune) bool { return r == ',' || r == ' ' })
-	if len(fields) == 0 {
-		return fmt.Errorf("%q names no address", v)
+	fields, err := listValues(v, "address")
+	if err != nil {
+		return err
 	}
 	for _, f := range fields {
 		p, err := httpapi.ParseTrustedProxy(f)
