@@ -112,9 +112,14 @@ done
 start_server() {
 	local log=$1 url
 	shift
+	url=$(listen_url "$@")
+	# A server left over on the port would answer for the new one, which could
+	# not listen, and be measured in its place.
+	if curl -fsS -o /dev/null "$url/healthz" 2>/dev/null; then
+		die "something already answers on $url; stop it or set BENCH_PORT"
+	fi
 	"$@" >"$log" 2>&1 &
 	server_pid=$!
-	url=$(listen_url "$@")
 	for _ in $(seq 1 300); do
 		if curl -fsS -o /dev/null "$url/healthz" 2>/dev/null; then
 			return 0

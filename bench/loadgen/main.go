@@ -98,31 +98,48 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	}
 
 	names := strings.Split(scenarioList, ",")
-	for _, name := range names {
+	for i, name := range names {
 		c := cfg
 		c.Scenario = name
 		if err := c.Validate(); err != nil {
 			return err
+		} else if slices.Contains(names[:i], name) {
+			return fmt.Errorf("scenario: %q is listed twice", name)
 		}
 	}
 
 	started := time.Now().UTC().Truncate(time.Second)
 	rep := &report{URL: cfg.URL, Client: cfg.ClientName(), Started: started,
 		Concurrency: cfg.Concurrency, WarmupSeconds: cfg.Warmup.Seconds()}
+	err := runScenarios(rep, cfg, names, rounds, stderr, func(c load.Config) (*load.Result,
+		error) {
+		return load.Run(ctx, c)
+	})
+	if err != nil {
+		return err
+	}
+	return write(rep, jsonPath, stdout)
+}
+
+// runScenarios runs the scenarios names with cfg through runOne, rounds times
+// over in the order roundOrder gives, writes a line of progress for each, and
+// puts the results in rep; with more than one round, also the ratios.
+func runScenarios(rep *report, cfg load.Config, names []string, rounds int,
+	progress io.Writer, runOne func(load.Config) (*load.Result, error)) error {
 	for round := 1; round <= rounds; round++ {
 		for _, name := range roundOrder(names, round) {
 			c := cfg
 			c.Scenario = name
-			r, err := load.Run(ctx, c)
+			r, err := runOne(c)
 			if err != nil {
 				return fmt.Errorf("%s: %w", name, err)
 			}
 
 			if rounds > 1 {
 				r.Round = round
-				fmt.Fprintf(stderr, "round %d: ", round)
+				fmt.Fprintf(progress, "round %d: ", round)
 			}
-			fmt.Fprintf(stderr, "%-8s %9.0f req/s  p99 %s ms  errors %d\n", name,
+			fmt.Fprintf(progress, "%-8s %9.0f req/s  p99 %s ms  errors %d\n", name,
 				r.PerSecond, formatMs(r.Latency.P99), r.Errors)
 			rep.Results = append(rep.Results, r)
 		}
@@ -132,7 +149,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		rep.Rounds = rounds
 		rep.Ratios = ratiosToTrivial(names, rep.Results)
 	}
-	return write(rep, jsonPath, stdout)
+	return nil
 }
 
 // roundOrder returns the order of the scenarios in round (from 1): as given in

@@ -114,6 +114,8 @@ func TestRun_badFlags(t *testing.T) {
 		{name: "no-workers", args: []string{"-c", "0"}, wantErr: "concurrency:"},
 		{name: "unknown-client", args: []string{"-client", "curl"},
 			wantErr: `client: "curl" is not raw or net/http`},
+		{name: "twice", args: []string{"-scenario", "trivial,verify,trivial"},
+			wantErr: `scenario: "trivial" is listed twice`},
 		{name: "no-rounds", args: []string{"-rounds", "0"},
 			wantErr: "rounds: 0 is not a positive number"},
 	}

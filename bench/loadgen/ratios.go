@@ -19,7 +19,7 @@ const trivialScenario = "trivial"
 type ratioSeries struct {
 	Scenario  string    `json:"scenario"`
 	Ratios    []float64 `json:"ratios"`
-	Median    float64   `json:"median"`
+	Median    float64   `json:"median,omitempty"`
 	CPURatios []float64 `json:"server_cpu_ratios,omitempty"`
 	CPUMedian float64   `json:"server_cpu_median,omitempty"`
 }
@@ -92,8 +92,12 @@ func writeRatios(w io.Writer, series []*ratioSeries) error {
 			lowest = fmt.Sprintf("%.2fx", slices.Min(s.Ratios))
 			highest = fmt.Sprintf("%.2fx", slices.Max(s.Ratios))
 		}
-		fmt.Fprintf(&b, "| %s | %d | %.2fx | %s | %s | %s |\n", s.Scenario, len(s.Ratios),
-			s.Median, lowest, highest, perCPU)
+		med := "-"
+		if len(s.Ratios) > 0 {
+			med = fmt.Sprintf("%.2fx", s.Median)
+		}
+		fmt.Fprintf(&b, "| %s | %d | %s | %s | %s | %s |\n", s.Scenario, len(s.Ratios),
+			med, lowest, highest, perCPU)
 	}
 	_, err := io.WriteString(w, b.String())
 	return err

@@ -126,3 +126,62 @@ func TestRun_rounds(t *testing.T) {
 		t.Errorf("progress %q does not name round 3", progress)
 	}
 }
+
+// TestRunScenarios_rounds runs two scenarios in three rounds through a runner
+// that makes up their rates, and checks the order they ran in, their rounds
+// and the ratios reported.
+func TestRunScenarios_rounds(t *testing.T) {
+	rates := map[string][]float64{"trivial": {40000, 50000, 40000},
+		"verify": {30000, 45000, 36000}}
+	var ran []string
+	runOne := func(c load.Config) (*load.Result, error) {
+		n := 0
+		for _, name := range ran {
+			if name == c.Scenario {
+				n++
+			}
+		}
+		ran = append(ran, c.Scenario)
+		return &load.Result{Scenario: c.Scenario, PerSecond: rates[c.Scenario][n]}, nil
+	}
+	rep := &report{}
+	var progress strings.Builder
+
+	err := runScenarios(rep, load.Config{}, []string{"trivial", "verify"}, 3, &progress,
+		runOne)
+
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []string{"trivial", "verify", "verify", "trivial", "trivial", "verify"}
+	if !cmp.Equal(ran, want) {
+		t.Errorf("ran %v, want %v", ran, want)
+	}
+	var rounds []int
+	for _, r := range rep.Results {
+		rounds = append(rounds, r.Round)
+	}
+	if !cmp.Equal(rounds, []int{1, 1, 2, 2, 3, 3}) || rep.Rounds != 3 {
+		t.Errorf("rounds %v of %d, want [1 1 2 2 3 3] of 3", rounds, rep.Rounds)
+	}
+	wantRatios := []*ratioSeries{{Scenario: "verify", Ratios: []float64{0.75, 0.9, 0.9},
+		Median: 0.9}}
+	if diff := cmp.Diff(rep.Ratios, wantRatios, cmpopts.EquateApprox(0, 1e-9)); diff != "" {
+		t.Errorf("ratios (-got +want):\n%s", diff)
+	}
+	if !strings.Contains(progress.String(), "round 2: verify") {
+		t.Errorf("progress %q does not name round 2", progress.String())
+	}
+}
+
+func TestWriteRatios_noRounds(t *testing.T) {
+	var b strings.Builder
+
+	if err := writeRatios(&b, []*ratioSeries{{Scenario: "verify"}}); err != nil {
+		t.Fatal(err)
+	}
+
+	if !strings.Contains(b.String(), "| verify | 0 | - | - | - | - |") {
+		t.Errorf("table %q, want dashes for a scenario with no rounds", b.String())
+	}
+}
