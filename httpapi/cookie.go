@@ -18,7 +18,7 @@ import (
 const (
 	accessCookie  = gatepass.AccessCookieName
 	refreshCookie = "gatepass_refresh"
-	csrfCookie    = "gatepass_csrf"
+	csrfCookie    = gatepass.CSRFCookieName
 )
 
 // The paths that receive the refresh cookie. A cookie has one path, so it is set

@@ -2,6 +2,7 @@ package verify
 
 import (
 	"context"
+	"crypto/subtle"
 	"encoding/json"
 	"errors"
 	"net"
@@ -12,7 +13,8 @@ import (
 )
 
 // ErrorHandler answers a request that the middleware refuses. err is ErrNoToken,
-// ErrCrossOrigin, one of the token.ErrXxx errors or, from RequireScope and
+// ErrCrossOrigin, ErrCSRFToken, one of the token.ErrXxx errors or, from
+// RequireScope and
 // RequireAnyScope, an *InsufficientScopeError; all are or wrap *gatepass.Error
 // values whose message is safe to show to the client.
 type ErrorHandler func(w http.ResponseWriter, r *http.Request, err error)
@@ -28,6 +30,12 @@ var (
 	// access cookie came from a page on another origin, and may be forged.
 	ErrCrossOrigin = &gatepass.Error{Code: gatepass.EFORBIDDEN,
 		Message: "origin check failed: the request does not come from an allowed origin"}
+
+	// ErrCSRFToken means that, with WithCSRFCookie, a state-changing request
+	// authenticated by the access cookie lacked an X-CSRF-Token header equal to
+	// the CSRF cookie, and may be forged.
+	ErrCSRFToken = &gatepass.Error{Code: gatepass.EFORBIDDEN,
+		Message: "csrf token check failed: X-CSRF-Token must match the CSRF cookie"}
 )
 
 // credential says where a request's token came from.
@@ -56,9 +64,10 @@ const (
 // (anything but GET, HEAD and OPTIONS) is refused with ErrCrossOrigin when the
 // browser says it comes from another origin, through Sec-Fetch-Site or an Origin
 // that does not match Host (see http.CrossOriginProtection), unless
-// WithTrustedOrigins lists that origin. Handlers of safe methods must therefore
-// change nothing. Bearer tokens need no such check: a browser never adds one on
-// its own.
+// WithTrustedOrigins lists that origin; with WithCSRFCookie, such a request must
+// also carry the double-submit token, or it is refused with ErrCSRFToken.
+// Handlers of safe methods must therefore change nothing. Bearer tokens need no
+// such check: a browser never adds one on its own.
 //
 // Refusals are answered with a JSON body {"error", "error_description"} and
 // Cache-Control: no-store: no token is 401 with "WWW-Authenticate: Bearer" and no
@@ -80,6 +89,12 @@ func (v *Verifier) Middleware(next http.Handler) http.Handler {
 				v.refuse(w, r, ErrCrossOrigin)
 				return
 			}
+			if reason := v.checkCSRFToken(r); reason != "" {
+				v.logger.Warn("cross-origin request refused", attrReason, reason,
+					attrClientIP, clientIP(r), attrUserAgent, r.UserAgent())
+				v.refuse(w, r, ErrCSRFToken)
+				return
+			}
 		}
 
 		// Refusals are logged at Debug: whoever sends forged tokens decides how
@@ -97,6 +112,35 @@ func (v *Verifier) Middleware(next http.Handler) http.Handler {
 		}
 		next.ServeHTTP(w, r.WithContext(ctx))
 	})
+}
+
+// checkCSRFToken returns "" when WithCSRFCookie is off, the method is safe, or
+// the X-CSRF-Token header equals the one CSRF cookie; otherwise the reason to
+// log. A cookie sent twice counts as missing, as the access cookie does. The
+// comparison takes constant time.
+func (v *Verifier) checkCSRFToken(r *http.Request) string {
+	if v.opts.csrfCookieName == "" || safeMethod(r.Method) {
+		return ""
+	}
+
+	given := r.Header.Get(headerCSRFToken)
+	cookies := r.CookiesNamed(v.opts.csrfCookieName)
+	switch {
+	case given == "" || len(cookies) != 1 || cookies[0].Value == "":
+		return "csrf_token_missing"
+	case subtle.ConstantTimeCompare([]byte(given), []byte(cookies[0].Value)) != 1:
+		return "csrf_token_mismatch"
+	}
+	return ""
+}
+
+// headerCSRFToken carries the double-submit token (see WithCSRFCookie).
+const headerCSRFToken = "X-CSRF-Token"
+
+// safeMethod reports whether a request with method m changes nothing (RFC 9110
+// section 9.2.1), so that the access cookie may authenticate it alone.
+func safeMethod(m string) bool {
+	return m == http.MethodGet || m == http.MethodHead || m == http.MethodOptions
 }
 
 // errorHandlerKey is the context key under which Middleware leaves the
@@ -163,7 +207,7 @@ type errorBody struct {
 	Scope       string `json:"scope,omitempty"`
 }
 
-// writeError answers ErrNoToken, ErrCrossOrigin or a token error. Anything else
+// writeError answers ErrNoToken, ErrCrossOrigin, ErrCSRFToken or a token error. Anything else
 // is answered as an invalid token with the generic message, so nothing
 // unexpected reaches the client.
 func writeError(w http.ResponseWriter, err error) {
@@ -173,9 +217,9 @@ func writeError(w http.ResponseWriter, err error) {
 		writeJSON(w, http.StatusUnauthorized,
 			errorBody{Error: "unauthorized", Description: ErrNoToken.Message})
 		return
-	case errors.Is(err, ErrCrossOrigin):
-		writeJSON(w, http.StatusForbidden,
-			errorBody{Error: "invalid_request", Description: ErrCrossOrigin.Message})
+	case errors.Is(err, ErrCrossOrigin), errors.Is(err, ErrCSRFToken):
+		writeJSON(w, http.StatusForbidden, errorBody{Error: "invalid_request",
+			Description: gatepass.ErrorMessage(err)})
 		return
 	case gatepass.ErrorCode(err) != gatepass.EINVALIDTOKEN:
 		err = gatepass.ErrInvalidToken

@@ -196,6 +196,81 @@ func TestCrossOrigin(t *testing.T) {
 	}
 }
 
+// TestCSRFToken sends cookie-authenticated requests from the API's own origin,
+// so that the origin check passes, and checks what WithCSRFCookie adds.
+func TestCSRFToken(t *testing.T) {
+	iss := MustStartIssuer(t)
+	tok := iss.MustLogin(t, "alice", "orders").AccessToken
+	const csrfCookie = "__Host-" + gatepass.CSRFCookieName
+	const csrf = "Zm9yZ2VyaWVzLWFyZS1ub3QtYWxsb3dlZA"
+	withCSRF := []verify.Option{verify.WithCSRFCookie(csrfCookie)}
+	cookies := secureCookie + "=" + tok + "; " + csrfCookie + "=" + csrf
+
+	tests := []struct {
+		name       string
+		opts       []verify.Option
+		method     string
+		path       string // "/orders" when empty
+		cookies    string
+		header     http.Header
+		wantReason string
+	}{
+		{name: "matching-token", opts: withCSRF, method: http.MethodPost, cookies: cookies,
+			header: http.Header{"X-Csrf-Token": {csrf}}},
+		{name: "no-header", opts: withCSRF, method: http.MethodPost, cookies: cookies,
+			wantReason: "csrf_token_missing"},
+		{name: "wrong-token", opts: withCSRF, method: http.MethodPost, cookies: cookies,
+			header: http.Header{"X-Csrf-Token": {csrf + "x"}}, wantReason: "csrf_token_mismatch"},
+		{name: "no-csrf-cookie", opts: withCSRF, method: http.MethodPost,
+			cookies: secureCookie + "=" + tok, header: http.Header{"X-Csrf-Token": {csrf}},
+			wantReason: "csrf_token_missing"},
+		{name: "csrf-cookie-twice", opts: withCSRF, method: http.MethodPost,
+			cookies: cookies + "; " + csrfCookie + "=" + csrf,
+			header:  http.Header{"X-Csrf-Token": {csrf}}, wantReason: "csrf_token_missing"},
+		{name: "safe-method", opts: withCSRF, method: http.MethodGet, path: "/me",
+			cookies: cookies},
+		{name: "bearer", opts: withCSRF, method: http.MethodPost,
+			header: http.Header{"Authorization": {"Bearer " + tok}}},
+		{name: "option-off", method: http.MethodPost, cookies: cookies},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			logs := &syncBuffer{}
+			api := MustStartAPI(t, iss.MustNewVerifier(t, logs, tt.opts...))
+			header := tt.header.Clone()
+			if header == nil {
+				header = http.Header{}
+			}
+			header.Set("Origin", api.URL)
+			if tt.cookies != "" {
+				header.Set("Cookie", tt.cookies)
+			}
+
+			path := tt.path
+			if path == "" {
+				path = "/orders"
+			}
+			res := do(t, api, tt.method, path, header)
+
+			if tt.wantReason == "" {
+				if got := res.Identity(t).Username; got != "alice" {
+					t.Errorf("username = %q, want alice", got)
+				}
+				return
+			}
+			wantRefusal(t, res, http.StatusForbidden, errorBody{Error: "invalid_request",
+				Description: verify.ErrCSRFToken.Message})
+			want := `msg="cross-origin request refused" reason=` + tt.wantReason
+			if out := logs.String(); !strings.Contains(out, want) {
+				t.Errorf("the log lacks %q:\n%s", want, out)
+			}
+			if strings.Contains(logs.String(), csrf) {
+				t.Errorf("the log holds the CSRF token:\n%s", logs.String())
+			}
+		})
+	}
+}
+
 func TestRequireScope(t *testing.T) {
 	iss := MustStartIssuer(t)
 	api := MustStartAPI(t, iss.MustNewVerifier(t, nil))

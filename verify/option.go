@@ -32,6 +32,7 @@ type options struct {
 	refetchEvery time.Duration
 
 	cookieName     string
+	csrfCookieName string
 	trustedOrigins []string
 	errorHandler   ErrorHandler
 	logger         *slog.Logger
@@ -168,6 +169,21 @@ func WithCookieName(name string) Option {
 	}
 }
 
+// WithCSRFCookie also requires, of a request the access cookie authenticates
+// whose method is not GET, HEAD or OPTIONS, an X-CSRF-Token header equal to the
+// cookie of this name: the double-submit token the server sets beside the
+// access cookie, "__Host-gatepass_csrf" over https and gatepass.CSRFCookieName
+// with --insecure-cookies. The server's own cookie endpoints and its
+// forward-auth require the same, so pages already send it; a request without it
+// is refused with ErrCSRFToken. It protects the users of browsers that send
+// neither Origin nor Sec-Fetch-Site, which the origin check lets through. The
+// default, "", checks the origin alone.
+func WithCSRFCookie(name string) Option {
+	return func(o *options) {
+		o.csrfCookieName = name
+	}
+}
+
 // WithTrustedOrigins lets pages on the given origins ("https://app.example.com")
 // make cookie-authenticated state changes, such as a POST, which the middleware
 // refuses from any other site (see Verifier.Middleware).
@@ -178,8 +194,8 @@ func WithTrustedOrigins(origins ...string) Option {
 }
 
 // WithErrorHandler replaces the answer the middleware gives a refused request.
-// The handler receives ErrNoToken, ErrCrossOrigin or one of the token.ErrXxx
-// errors, and must write a response.
+// The handler receives ErrNoToken, ErrCrossOrigin, ErrCSRFToken or one of the
+// token.ErrXxx errors, and must write a response.
 func WithErrorHandler(h ErrorHandler) Option {
 	return func(o *options) {
 		o.errorHandler = h
