@@ -52,13 +52,20 @@ func ParseTrustedProxy(s string) (netip.Prefix, error) {
 // port of that address is unknown and given as 0.
 func (s *Server) forwardedClient(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		peer, err := netip.ParseAddrPort(r.RemoteAddr)
-		if err != nil || !s.trustedProxy(peer.Addr().Unmap()) {
+		addrPort, err := netip.ParseAddrPort(r.RemoteAddr)
+		peer := addrPort.Addr().Unmap()
+		if err != nil || !s.trustedProxy(peer) {
 			next.ServeHTTP(w, r)
 			return
 		}
 
-		client := s.clientBehind(peer.Addr().Unmap(), r.Header[headerForwardedFor])
+		// A proxy that forwarded nobody else is the client itself, and the
+		// request needs no copy.
+		client := s.clientBehind(peer, r.Header[headerForwardedFor])
+		if client == peer {
+			next.ServeHTTP(w, r)
+			return
+		}
 		forwarded := *r
 		forwarded.RemoteAddr = netip.AddrPortFrom(client, 0).String()
 		next.ServeHTTP(w, &forwarded)

@@ -14,6 +14,13 @@ import (
 const sessionColumns = `id, user_id, client_id, scope, user_agent, ip_address,
 	created_at, last_used_at, expires_at, revoked_at, revoke_reason`
 
+// sessionFields returns the scan destinations of sessionColumns, in order.
+func sessionFields(s *gatepass.Session) []any {
+	return []any{&s.ID, &s.UserID, &s.ClientID, &s.Scope, &s.UserAgent, &s.IPAddress,
+		timeColumn{&s.CreatedAt}, timeColumn{&s.LastUsedAt}, timeColumn{&s.ExpiresAt},
+		timeColumn{&s.RevokedAt}, &s.RevokeReason}
+}
+
 // CreateSession inserts s. Returns ENOTFOUND if its user does not exist.
 func (tx *tx) CreateSession(ctx context.Context, s *gatepass.Session) error {
 	_, err := tx.execContext(ctx, `
@@ -128,10 +135,7 @@ func (tx *tx) findSessions(ctx context.Context, where []string,
 	sessions := []*gatepass.Session{}
 	for rows.Next() {
 		var s gatepass.Session
-		if err := rows.Scan(&s.ID, &s.UserID, &s.ClientID, &s.Scope, &s.UserAgent,
-			&s.IPAddress, timeColumn{&s.CreatedAt}, timeColumn{&s.LastUsedAt},
-			timeColumn{&s.ExpiresAt}, timeColumn{&s.RevokedAt},
-			&s.RevokeReason); err != nil {
+		if err := rows.Scan(sessionFields(&s)...); err != nil {
 			return nil, fmt.Errorf("scan session: %w", err)
 		}
 		sessions = append(sessions, &s)
@@ -199,7 +203,8 @@ func (tx *tx) RevokeSessions(ctx context.Context, userID int64, except string,
 	return rowsAffected(res)
 }
 
-// findSessionWithUserSQL reads a session and its user in one statement.
+// findSessionWithUserSQL reads a session and its user in one statement: the
+// columns of sessionColumns, then those of userColumns.
 const findSessionWithUserSQL = `
 	SELECT s.id, s.user_id, s.client_id, s.scope, s.user_agent, s.ip_address,
 		s.created_at, s.last_used_at, s.expires_at, s.revoked_at, s.revoke_reason,
@@ -218,12 +223,8 @@ func (db *DB) FindSessionWithUser(ctx context.Context,
 
 	var s gatepass.Session
 	var u gatepass.User
-	err := db.reader.QueryRowContext(ctx, findSessionWithUserSQL, id).Scan(
-		&s.ID, &s.UserID, &s.ClientID, &s.Scope, &s.UserAgent, &s.IPAddress,
-		timeColumn{&s.CreatedAt}, timeColumn{&s.LastUsedAt}, timeColumn{&s.ExpiresAt},
-		timeColumn{&s.RevokedAt}, &s.RevokeReason,
-		&u.ID, &u.Name, &u.Email, &u.PasswordHash, &u.Disabled,
-		timeColumn{&u.CreatedAt}, timeColumn{&u.UpdatedAt})
+	dest := append(sessionFields(&s), userFields(&u)...)
+	err := db.reader.QueryRowContext(ctx, findSessionWithUserSQL, id).Scan(dest...)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, nil, gatepass.Errorf(gatepass.ENOTFOUND, "session not found")
 	} else if isUnavailable(err) {

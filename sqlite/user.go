@@ -10,6 +10,12 @@ import (
 
 const userColumns = `id, name, email, password_hash, disabled, created_at, updated_at`
 
+// userFields returns the scan destinations of userColumns, in order.
+func userFields(u *gatepass.User) []any {
+	return []any{&u.ID, &u.Name, &u.Email, &u.PasswordHash, &u.Disabled,
+		timeColumn{&u.CreatedAt}, timeColumn{&u.UpdatedAt}}
+}
+
 // CreateUser inserts u and sets its ID.
 func (tx *tx) CreateUser(ctx context.Context, u *gatepass.User) error {
 	res, err := tx.execContext(ctx, `
@@ -82,8 +88,7 @@ func (tx *tx) findUsers(ctx context.Context, where []string, args []any,
 	users := []*gatepass.User{}
 	for rows.Next() {
 		var u gatepass.User
-		if err := rows.Scan(&u.ID, &u.Name, &u.Email, &u.PasswordHash, &u.Disabled,
-			timeColumn{&u.CreatedAt}, timeColumn{&u.UpdatedAt}); err != nil {
+		if err := rows.Scan(userFields(&u)...); err != nil {
 			return nil, fmt.Errorf("scan user: %w", err)
 		}
 		users = append(users, &u)

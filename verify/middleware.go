@@ -14,9 +14,8 @@ import (
 
 // ErrorHandler answers a request that the middleware refuses. err is ErrNoToken,
 // ErrCrossOrigin, ErrCSRFToken, one of the token.ErrXxx errors or, from
-// RequireScope and
-// RequireAnyScope, an *InsufficientScopeError; all are or wrap *gatepass.Error
-// values whose message is safe to show to the client.
+// RequireScope and RequireAnyScope, an *InsufficientScopeError; all are or wrap
+// *gatepass.Error values whose message is safe to show to the client.
 type ErrorHandler func(w http.ResponseWriter, r *http.Request, err error)
 
 // Refusals of the middleware other than an invalid token.
@@ -207,9 +206,9 @@ type errorBody struct {
 	Scope       string `json:"scope,omitempty"`
 }
 
-// writeError answers ErrNoToken, ErrCrossOrigin, ErrCSRFToken or a token error. Anything else
-// is answered as an invalid token with the generic message, so nothing
-// unexpected reaches the client.
+// writeError answers ErrNoToken, ErrCrossOrigin, ErrCSRFToken or a token error.
+// Anything else is answered as an invalid token with the generic message, so
+// nothing unexpected reaches the client.
 func writeError(w http.ResponseWriter, err error) {
 	switch {
 	case errors.Is(err, ErrNoToken):

@@ -87,14 +87,11 @@ func writeRatios(w io.Writer, series []*ratioSeries) error {
 		if len(s.CPURatios) > 0 {
 			perCPU = fmt.Sprintf("%.2fx", s.CPUMedian)
 		}
-		lowest, highest := "-", "-"
-		if len(s.Ratios) > 0 {
-			lowest = fmt.Sprintf("%.2fx", slices.Min(s.Ratios))
-			highest = fmt.Sprintf("%.2fx", slices.Max(s.Ratios))
-		}
-		med := "-"
+		med, lowest, highest := "-", "-", "-"
 		if len(s.Ratios) > 0 {
 			med = fmt.Sprintf("%.2fx", s.Median)
+			lowest = fmt.Sprintf("%.2fx", slices.Min(s.Ratios))
+			highest = fmt.Sprintf("%.2fx", slices.Max(s.Ratios))
 		}
 		fmt.Fprintf(&b, "| %s | %d | %s | %s | %s | %s |\n", s.Scenario, len(s.Ratios),
 			med, lowest, highest, perCPU)
